@@ -20,3 +20,26 @@ def shared_data() -> Path:
             "or set ALLYWATCH_SHARED_DATA)"
         )
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator():
+    """A real Pub/Sub emulator on a free 127.0.0.1 port, stopped after the session.
+
+    Sets PUBSUB_EMULATOR_HOST for the whole session so Google's clients and Beam's
+    Pub/Sub I/O talk to it.
+    """
+    from connectors.emulator import EmulatorError, PubSubEmulator, emulator_environment
+
+    emulator = PubSubEmulator()
+    try:
+        emulator.start()
+    except EmulatorError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Pub/Sub emulator unavailable: {exc}")
+    try:
+        with emulator_environment(emulator.address):
+            yield emulator
+    finally:
+        emulator.stop()
