@@ -1,0 +1,202 @@
+"""Poll feeds and publish each new item once to the items topic.
+
+Locally, feed polling cannot share a Beam pipeline with a Pub/Sub read (see the README's
+architecture notes), so the poller is a plain process-side loop in front of the streaming
+pipeline. It fetches due feeds concurrently, remembers what it already sent, backs off
+from failing feeds with jitter, and reports a failing feed once per failure streak rather
+than on every retry. An item counts as sent only after Pub/Sub confirmed it; otherwise it
+stays unsent and is offered again on the next poll, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter, OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+from connectors.feed_list import Feed
+from connectors.feed_parser import parse_feed
+from connectors.fetch import FetchResult, fetch_feed
+from connectors.item_messages import encode_heartbeat, encode_item
+from transforms.model import FeedItem, iso_utc
+
+log = logging.getLogger(__name__)
+
+Reporter = Callable[[str], None]
+
+
+class ItemSink(Protocol):
+    def send(self, items: list[FeedItem]) -> None:
+        """Deliver items; raise if any could not be delivered."""
+
+    def heartbeat(self, now: float) -> None:
+        """Send a heartbeat (may be a no-op)."""
+
+
+def backoff_delay(failures: int, *, interval: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff from the poll interval, capped, with +-20% jitter so feeds spread out."""
+    delay = min(cap, interval * (2 ** max(0, failures - 1)))
+    return delay * rng.uniform(0.8, 1.2)
+
+
+@dataclass
+class FeedState:
+    feed: Feed
+    next_due: float = 0.0
+    failures: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    last_error: str | None = None
+    sent: "OrderedDict[str, None]" = field(default_factory=OrderedDict)
+
+
+class FeedPoller:
+    """Fetch due feeds, parse them, and send unseen items to a sink."""
+
+    def __init__(
+        self,
+        feeds: Iterable[Feed],
+        sink: ItemSink,
+        *,
+        interval: float = 300.0,
+        max_backoff: float = 3600.0,
+        workers: int = 4,
+        remember: int = 5000,
+        fetch: Callable[..., FetchResult] = fetch_feed,
+        clock: Callable[[], float] = time.time,
+        reporter: Reporter | None = None,
+        seed: int | None = None,
+    ):
+        self.states = [FeedState(feed=f) for f in feeds]
+        self.sink = sink
+        self.interval = interval
+        self.max_backoff = max_backoff
+        self.workers = workers
+        self.remember = remember
+        self.fetch = fetch
+        self.clock = clock
+        self.report = reporter or (lambda message: log.warning("%s", message))
+        self.stats: Counter[str] = Counter()
+        self._rng = random.Random(seed)
+
+    def poll_due(self) -> int:
+        """Poll every feed that is due now; returns how many new items were sent."""
+        now = self.clock()
+        due = [s for s in self.states if s.next_due <= now]
+        if not due:
+            return 0
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(due)))) as pool:
+            results = list(
+                pool.map(lambda s: self.fetch(s.feed.url, etag=s.etag, last_modified=s.last_modified), due)
+            )
+        sent = 0
+        fetched_at = iso_utc(now)
+        for state, result in zip(due, results):
+            sent += self._handle(state, result, fetched_at, now)
+        return sent
+
+    def _handle(self, state: FeedState, result: FetchResult, fetched_at: str, now: float) -> int:
+        self.stats["polls"] += 1
+        if result.not_modified:
+            self.stats["not_modified"] += 1
+            self._succeeded(state, now)
+            return 0
+        if not result.ok:
+            self.stats["fetch_errors"] += 1
+            self._failed(state, result.error or "unknown error", now)
+            return 0
+        parsed = parse_feed(
+            result.body, outlet=state.feed.outlet, fetched_at=fetched_at, feed_url=state.feed.url,
+            content_type=result.content_type,
+        )
+        self.stats["entries_skipped"] += parsed.entries_skipped
+        if not parsed.ok and not parsed.items:
+            self.stats["parse_errors"] += 1
+            self._failed(state, parsed.error or "not a feed", now)
+            return 0
+        new_items = [item for item in parsed.items if item.item_id not in state.sent]
+        if new_items:
+            try:
+                self.sink.send(new_items)
+            except Exception as exc:  # keep them unsent: the next poll offers them again
+                self.stats["publish_errors"] += 1
+                self.report(f"could not publish {len(new_items)} item(s) from {state.feed.outlet}: {exc}; will retry")
+                state.next_due = now + min(self.interval, 30.0)
+                return 0
+            for item in new_items:
+                state.sent[item.item_id] = None
+            while len(state.sent) > self.remember:
+                state.sent.popitem(last=False)
+        self.stats["items_sent"] += len(new_items)
+        state.etag, state.last_modified = result.etag, result.last_modified
+        self._succeeded(state, now)
+        return len(new_items)
+
+    def _succeeded(self, state: FeedState, now: float) -> None:
+        if state.failures:
+            self.report(f"feed {state.feed.outlet} recovered after {state.failures} failed poll(s)")
+        state.failures, state.last_error = 0, None
+        state.next_due = now + self.interval * self._rng.uniform(0.9, 1.1)
+
+    def _failed(self, state: FeedState, error: str, now: float) -> None:
+        state.failures += 1
+        delay = backoff_delay(state.failures, interval=self.interval, cap=self.max_backoff, rng=self._rng)
+        state.next_due = now + delay
+        if state.failures == 1 or error != state.last_error:
+            self.report(
+                f"feed {state.feed.outlet} ({state.feed.url}) failed: {error}; "
+                f"retrying with backoff (next in {delay:.0f}s)"
+            )
+        state.last_error = error
+
+    def seconds_until_due(self) -> float:
+        return max(0.0, min((s.next_due for s in self.states), default=self.interval) - self.clock())
+
+    def run(self, stop: threading.Event, *, heartbeat_every: float = 5.0) -> None:
+        """Poll until `stop` is set, sending heartbeats while idle."""
+        last_heartbeat = 0.0
+        while not stop.is_set():
+            try:
+                self.poll_due()
+            except Exception:  # a bug in one poll must not end the monitor
+                log.exception("poll failed; continuing")
+                self.stats["poll_crashes"] += 1
+            now = self.clock()
+            if now - last_heartbeat >= heartbeat_every:
+                try:
+                    self.sink.heartbeat(now)
+                    last_heartbeat = now
+                except Exception as exc:
+                    log.debug("heartbeat failed: %s", exc)
+            stop.wait(max(0.2, min(heartbeat_every, self.seconds_until_due())))
+
+
+class PubSubItemSink:
+    """Publishes items (and heartbeats) to the items topic and waits for confirmation."""
+
+    def __init__(self, topic_path: str, *, timeout: float = 60.0):
+        from google.cloud import pubsub_v1
+
+        self.topic_path = topic_path
+        self.timeout = timeout
+        self._publisher = pubsub_v1.PublisherClient()
+
+    def send(self, items: list[FeedItem]) -> None:
+        futures = []
+        for item in items:
+            data, attributes = encode_item(item)
+            futures.append(self._publisher.publish(self.topic_path, data, **attributes))
+        for future in futures:
+            future.result(timeout=self.timeout)
+
+    def heartbeat(self, now: float) -> None:
+        data, attributes = encode_heartbeat(now)
+        self._publisher.publish(self.topic_path, data, **attributes).result(timeout=self.timeout)
+
+    def close(self) -> None:
+        self._publisher.stop()
