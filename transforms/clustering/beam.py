@@ -1,0 +1,236 @@
+"""`ClusterAcrossOutlets`: one alert stream per real event, as a stateful Beam transform.
+
+Input: `PCollection[ItemEvent]` whose element timestamps are the items' `first_seen` (event
+time). Output: `PCollection[dict]` of alerts (see `transforms/clustering/alerts.py`).
+
+How it is laid out, and why:
+
+* Key. Every event is keyed by its anchor partner (`keys.anchor_partner`, type-agnostic),
+  so all reports of one event meet on one key even when outlets disagree on a partner or on
+  the type, while different partners spread over workers.
+* Order. Batch runners hand a key's elements over in arbitrary order; streaming runners
+  roughly in arrival order. To give the same clusters in both, elements are only buffered
+  (BagState) on arrival and are clustered in event-time order when an event-time timer
+  fires: once the watermark has passed a timestamp no earlier element can still come, so
+  the buffered elements up to it are complete. `ClusterIndex.advance` then replays them,
+  interleaved with the alerts and expiries due in between, purely by event time.
+  The price is latency: an item is clustered (and its alert sent) only once the watermark
+  passes its event time: on Pub/Sub that is the source's watermark lag, typically seconds;
+  on the local runner it also waits for the reader's pull to return.
+* Bounded state. A cluster expires `horizon_s` after its last report (event-time timer);
+  a key whose clusters have all expired holds no state at all.
+* Lateness. An element behind the key's processed time is still clustered (counted as
+  `late_items`; its alerts carry the current time as `alerted_at`); one older than the
+  horizon is dropped (`dropped_too_late`), since the cluster it belonged to is gone.
+* Clock. The only clock is the watermark (event time), so replay is reproducible and a
+  TestStream drives every timer; no wall-clock time is read anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable, Iterator, Tuple
+
+import apache_beam as beam
+from apache_beam import coders
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import (
+    BagStateSpec,
+    ReadModifyWriteStateSpec,
+    TimerSpec,
+    on_timer,
+)
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
+
+from transforms.clustering.index import ClusteringConfig, ClusterIndex
+from transforms.clustering.keys import anchor_partner
+from transforms.model import ItemEvent
+
+LOG = logging.getLogger(__name__)
+NAMESPACE = "clustering"
+
+
+class KeyByAnchorPartner(beam.DoFn):
+    """(anchor partner, item event); events without partners cannot be clustered: dropped."""
+
+    def __init__(self) -> None:
+        self.no_partners = Metrics.counter(NAMESPACE, "dropped_no_partners")
+
+    def process(self, item_event: ItemEvent) -> Iterator[Tuple[str, ItemEvent]]:
+        key = anchor_partner(item_event.event.partners)
+        if key is None:
+            self.no_partners.inc()
+            LOG.info("clustering: dropped item %s: its event names no partner", item_event.item.item_id)
+            return
+        yield key, item_event
+
+
+class ClusterPerAnchor(beam.DoFn):
+    """Per key: buffer items, cluster them in event-time order on timers, emit alerts."""
+
+    BUFFER = BagStateSpec("buffer", coders.PickleCoder())
+    INDEX = ReadModifyWriteStateSpec("index", coders.PickleCoder())
+    CLOCK = ReadModifyWriteStateSpec("clock", coders.FloatCoder())
+    TIMER_AT = ReadModifyWriteStateSpec("timer_at", coders.FloatCoder())
+    FLUSH = TimerSpec("flush", TimeDomain.WATERMARK)
+
+    def __init__(self, config: ClusteringConfig) -> None:
+        self.config = config
+        self.items = Metrics.counter(NAMESPACE, "items")
+        self.late = Metrics.counter(NAMESPACE, "late_items")
+        self.too_late = Metrics.counter(NAMESPACE, "dropped_too_late")
+        self.outcomes = {
+            name: Metrics.counter(NAMESPACE, counter)
+            for name, counter in (
+                ("founded", "clusters_founded"),
+                ("joined", "merged_independent"),
+                ("syndicated", "merged_syndicated"),
+                ("repost", "merged_reposts"),
+                ("duplicate", "dropped_duplicates"),
+            )
+        }
+        self.expired = Metrics.counter(NAMESPACE, "clusters_expired")
+        self.alerts_new = Metrics.counter(NAMESPACE, "alerts_new")
+        self.alerts_update = Metrics.counter(NAMESPACE, "alerts_update")
+        self.live = Metrics.distribution(NAMESPACE, "live_clusters_per_key")
+
+    def process(
+        self,
+        element: Tuple[str, ItemEvent],
+        timestamp: Timestamp = beam.DoFn.TimestampParam,
+        buffer: Any = beam.DoFn.StateParam(BUFFER),
+        clock_state: Any = beam.DoFn.StateParam(CLOCK),
+        timer_at: Any = beam.DoFn.StateParam(TIMER_AT),
+        flush: Any = beam.DoFn.TimerParam(FLUSH),
+    ) -> None:
+        _, item_event = element
+        ts = _event_time(item_event, timestamp)
+        self.items.inc()
+        clock = clock_state.read()
+        if clock is not None and ts <= clock:
+            if ts < clock - self.config.horizon_s:
+                self.too_late.inc()
+                LOG.info(
+                    "clustering: dropped item %s: %.0f s behind its key's clock, past the horizon",
+                    item_event.item.item_id,
+                    clock - ts,
+                )
+                return
+            self.late.inc()
+        buffer.add((ts, item_event))
+        pending = timer_at.read()
+        if pending is None or ts < pending:
+            flush.set(Timestamp.of(ts))
+            timer_at.write(ts)
+
+    @on_timer(FLUSH)
+    def on_flush(
+        self,
+        fired_at: Timestamp = beam.DoFn.TimestampParam,
+        buffer: Any = beam.DoFn.StateParam(BUFFER),
+        index_state: Any = beam.DoFn.StateParam(INDEX),
+        clock_state: Any = beam.DoFn.StateParam(CLOCK),
+        timer_at: Any = beam.DoFn.StateParam(TIMER_AT),
+        flush: Any = beam.DoFn.TimerParam(FLUSH),
+    ) -> Iterator[dict[str, Any]]:
+        until = fired_at.micros / 1e6
+        buffered = list(buffer.read())
+        ready = [entry for entry in buffered if entry[0] <= until]
+        rest = [entry for entry in buffered if entry[0] > until]
+        index = index_state.read() or ClusterIndex(self.config)
+        alerts, decisions, expired = index.advance(ready, until)
+        for decision in decisions:
+            self.outcomes[decision.outcome].inc()
+            if decision.outcome == "duplicate":
+                LOG.info("clustering: dropped duplicate report %s", decision.item_id)
+        self.expired.inc(len(expired))
+        for alert in alerts:
+            (self.alerts_new if alert["kind"] == "new" else self.alerts_update).inc()
+            yield alert
+        self.live.update(len(index))
+        clock_state.write(index.clock)
+        if ready:
+            buffer.clear()
+            for entry in rest:
+                buffer.add(entry)
+        wake = [max(ts for ts, _ in rest)] if rest else []
+        next_due = index.next_wakeup()
+        if next_due is not None:
+            wake.append(next_due)
+        if len(index):
+            index_state.write(index)
+        else:
+            index_state.clear()
+        if wake:
+            flush.set(Timestamp.of(min(wake)))
+            timer_at.write(min(wake))
+        else:
+            timer_at.clear()
+
+
+class ClusterAcrossOutlets(beam.PTransform):
+    """ItemEvents (timestamped at first_seen) -> `new`/`update` alerts, one cluster per real event.
+
+    Options: `horizon_s` (cluster lifetime after its last report), `debounce_s` (how long an
+    update waits to gather further outlets), `similarity_threshold` (story similarity needed
+    when only partners overlap or types are merely compatible); any other
+    `ClusteringConfig` field by keyword, or a whole `config`.
+    """
+
+    def __init__(
+        self,
+        horizon_s: float | None = None,
+        debounce_s: float | None = None,
+        similarity_threshold: float | None = None,
+        config: ClusteringConfig | None = None,
+        **overrides: Any,
+    ) -> None:
+        super().__init__()
+        values = dict(overrides)
+        for name, value in (
+            ("horizon_s", horizon_s),
+            ("debounce_s", debounce_s),
+            ("similarity_threshold", similarity_threshold),
+        ):
+            if value is not None:
+                values[name] = value
+        base = config or ClusteringConfig()
+        self.config = ClusteringConfig(**{**base.__dict__, **values})
+
+    def expand(self, item_events: beam.PCollection) -> beam.PCollection:
+        return (
+            item_events
+            | "KeyByAnchorPartner"
+            >> beam.ParDo(KeyByAnchorPartner()).with_output_types(Tuple[str, ItemEvent])
+            | "ClusterPerAnchor"
+            >> beam.ParDo(ClusterPerAnchor(self.config)).with_output_types(dict)
+        )
+
+
+def _event_time(item_event: ItemEvent, timestamp: Timestamp) -> float:
+    """The element's timestamp; the item's first_seen when the element has none."""
+    if timestamp is not None and timestamp > MIN_TIMESTAMP:
+        return timestamp.micros / 1e6
+    return item_event.item.event_time
+
+
+def cluster_offline(
+    item_events: Iterable[tuple[float, ItemEvent]], config: ClusteringConfig | None = None
+) -> list[dict[str, Any]]:
+    """The alerts `ClusterAcrossOutlets` gives for these (event time, item event) pairs, without Beam.
+
+    Same keying and same per-key logic, all at once: for evaluation and for tests that
+    compare the Beam transform against the pure logic.
+    """
+    config = config or ClusteringConfig()
+    by_key: dict[str, list[tuple[float, ItemEvent]]] = {}
+    for ts, item_event in item_events:
+        key = anchor_partner(item_event.event.partners)
+        if key is not None:
+            by_key.setdefault(key, []).append((ts, item_event))
+    alerts: list[dict[str, Any]] = []
+    for key in sorted(by_key):
+        index = ClusterIndex(config)
+        alerts.extend(index.advance(by_key[key], float("inf"))[0])
+    return alerts
