@@ -1,0 +1,282 @@
+"""Turning matched actors, triggers and cues into `CooperationEvent`s: the decision logic.
+
+Pure functions over plain token lists and spans, so every rule is unit-testable without a
+spaCy pipeline. The logic follows the labelling guide:
+
+- the cooperation must be the news of the item: only triggers in the title or the first
+  summary sentence (the "lead") count;
+- it needs two or more cooperating parties, found in the trigger's sentence first, then in
+  the rest of the lead; actors named as the threat are `concerns`, actors only mentioned
+  as context ("despite Yemen fears", "amid tensions") are not parties;
+- the classic false alarms are rejected: negation before the trigger ("denies plan to
+  buy ..."), third-party reactions and calls ("China condemns ...", "senators urge ..."),
+  opinion/explainer pieces (questions, "Inside Story", "Why ..."), history pieces, and
+  hypotheticals ("could", "may").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from transforms.model import CooperationEvent
+
+SENTENCE_END = {".", "!", "?"}
+CLAUSE_END = {",", ";", ":", "—", "–", "(", ")", "|", '"', "“", "”", "and", "but"}
+NEGATION_WINDOW = 6
+CONCERN_PRE_WINDOW = 4
+CONCERN_POST_WINDOW = 2
+MODAL_WINDOW = 8
+
+
+@dataclass(frozen=True)
+class Span:
+    """A matched token span: an actor (label = code), a trigger (label = type) or a cue (label = kind)."""
+
+    start: int
+    end: int
+    label: str
+    rule: int = -1
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TriggerRule:
+    """What the assembler needs to know about one trigger rule of the lexicon."""
+
+    rule_id: str
+    type: str
+    weight: float
+    require: frozenset[str] = frozenset()
+    implies: tuple[str, ...] = ()
+    single_party: bool = False
+
+
+@dataclass
+class DocView:
+    """The token-level view of one item: `title` tokens come first, then the summary's."""
+
+    lower: Sequence[str]
+    text: Sequence[str]
+    whitespace: Sequence[str]
+    segment: Sequence[int]  # 0 = title, 1 = first summary sentence, 2 = ...
+    language: str = "en"
+
+    def span_text(self, start: int, end: int) -> str:
+        return "".join(self.text[i] + self.whitespace[i] for i in range(start, end)).strip()
+
+
+def segment_ids(text: Sequence[str], whitespace: Sequence[str]) -> list[int]:
+    """Segment of each token: the title is 0; a newline-bearing token starts the summary
+    (segment 1) and sentence-final punctuation followed by a capitalised word starts the next."""
+    segments: list[int] = []
+    current = 0
+    seen_summary = False
+    previous_final = False
+    for i, token in enumerate(text):
+        if token.isspace() and "\n" in token:
+            if not seen_summary:
+                seen_summary = True
+                current = 1
+            segments.append(current)
+            previous_final = False
+            continue
+        if previous_final and seen_summary and token[:1].isupper():
+            current += 1
+        segments.append(current)
+        previous_final = token in SENTENCE_END or (token.endswith(".") and len(token) > 3 and token[:-1].isalpha() and token[0].islower())
+    return segments
+
+
+@dataclass
+class Candidate:
+    trigger: Span
+    rule: TriggerRule
+    partners: tuple[str, ...]
+    concerns: tuple[str, ...]
+    score: float
+    notes: list[str] = field(default_factory=list)
+
+
+def _segment_bounds(view: DocView, seg: int) -> tuple[int, int]:
+    idx = [i for i, s in enumerate(view.segment) if s == seg]
+    return (idx[0], idx[-1] + 1) if idx else (0, 0)
+
+
+def _cues_in(cues: Sequence[Span], kind: str, start: int, end: int) -> list[Span]:
+    return [c for c in cues if c.label == kind and c.start >= start and c.end <= end]
+
+
+def is_negated(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
+    """A negation shortly before (or inside) the trigger, not itself cancelled ("not budging on")."""
+    window_start = max(seg_start, trigger.start - NEGATION_WINDOW)
+    negations = _cues_in(cues, "negation", window_start, trigger.end)
+    if not negations:
+        return False
+    overrides = _cues_in(cues, "negation_override", window_start, trigger.end)
+    last_negation = max(n.start for n in negations)
+    return not any(o.start > last_negation and o.start <= last_negation + 2 for o in overrides)
+
+
+def is_reaction(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
+    """Someone reacting to, calling for or investigating the cooperation, before the trigger."""
+    return bool(_cues_in(cues, "reaction", seg_start, trigger.start))
+
+
+def is_hypothetical(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
+    return bool(_cues_in(cues, "modal", max(seg_start, trigger.start - MODAL_WINDOW), trigger.start))
+
+
+def is_opinion_or_history(view: DocView, cues: Sequence[Span], opinion_starters: frozenset[str]) -> str | None:
+    """Why the whole item is commentary, an explainer or history rather than news, or None."""
+    t_start, t_end = _segment_bounds(view, 0)
+    first = next((view.lower[i] for i in range(t_start, t_end) if not view.text[i].isspace()), "")
+    if first in opinion_starters:
+        return "opinion"
+    lead_end = _segment_bounds(view, 1)[1] or t_end
+    for cue in cues:
+        if cue.label == "opinion" and cue.end <= t_end:
+            return "opinion"
+        if cue.label == "history" and cue.end <= lead_end:
+            return "history"
+    return None
+
+
+def concern_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView) -> set[int]:
+    """Indexes of actor mentions named as the threat: "to counter China", "China's pressure"."""
+    out: set[int] = set()
+    pre = [c for c in cues if c.label == "concern_pre"]
+    post = [c for c in cues if c.label == "concern_post"]
+    for i, actor in enumerate(actors):
+        seg = view.segment[actor.start]
+        for cue in pre:
+            if view.segment[cue.start] == seg and 0 <= actor.start - cue.end < CONCERN_PRE_WINDOW:
+                out.add(i)
+        for cue in post:
+            if view.segment[cue.start] == seg and 0 <= cue.start - actor.end < CONCERN_POST_WINDOW + 1:
+                # "Chinese pressure", "North Korea's threat": allow a possessive in between.
+                between = [view.lower[k] for k in range(actor.end, cue.start)]
+                if all(w in ("'s", "’s", "'", "-", "military", "naval") for w in between):
+                    out.add(i)
+    return out
+
+
+def context_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView, trigger: Span) -> set[int]:
+    """Indexes of actor mentions inside a context clause ("despite Yemen fears", "amid X-Y
+    standoff") or a title's topic label ("Yemen: ..."), unless that clause holds the trigger."""
+    out: set[int] = set()
+    for cue in cues:
+        if cue.label != "context":
+            continue
+        clause_end = cue.end
+        while clause_end < len(view.lower) and view.segment[clause_end] == view.segment[cue.start] and view.lower[clause_end] not in CLAUSE_END:
+            clause_end += 1
+        if cue.start <= trigger.start < clause_end:
+            continue
+        for i, actor in enumerate(actors):
+            if cue.end <= actor.start < clause_end:
+                out.add(i)
+    t_start, t_end = _segment_bounds(view, 0)
+    colon = next((k for k in range(t_start, min(t_end, t_start + 5)) if view.text[k] == ":"), None)
+    if colon is not None and not (t_start <= trigger.start < colon):
+        for i, actor in enumerate(actors):
+            if t_start <= actor.start < colon:
+                out.add(i)
+    return out
+
+
+def _codes(actors: Sequence[Span], indexes: Sequence[int]) -> list[str]:
+    seen: list[str] = []
+    for i in indexes:
+        if actors[i].label not in seen:
+            seen.append(actors[i].label)
+    return seen
+
+
+def build_candidate(
+    trigger: Span,
+    rule: TriggerRule,
+    view: DocView,
+    actors: Sequence[Span],
+    cues: Sequence[Span],
+    concerns_idx: set[int],
+) -> Candidate | None:
+    """The event a trigger stands for, or None when the context rules it out."""
+    seg = view.segment[trigger.start]
+    seg_start, seg_end = _segment_bounds(view, seg)
+    if rule.require and not any(view.lower[k] in rule.require for k in range(seg_start, seg_end)):
+        return None
+    if is_negated(trigger, cues, seg_start) or is_reaction(trigger, cues, seg_start):
+        return None
+    if is_hypothetical(trigger, cues, seg_start):
+        return None
+    context_idx = context_mentions(actors, cues, view, trigger)
+    by_seg: dict[int, list[int]] = {}
+    for i, actor in enumerate(actors):
+        by_seg.setdefault(view.segment[actor.start], []).append(i)
+    lead_segs = [seg] + [s for s in (0, 1) if s != seg]
+    partners: list[str] = []
+    # Parties: the trigger's sentence first, then the rest of the lead; context mentions
+    # only when the core mentions do not name two parties.
+    for s in lead_segs:
+        if len(partners) >= 2 and s != seg:
+            break
+        for code in _codes(actors, [i for i in by_seg.get(s, []) if i not in concerns_idx and i not in context_idx]):
+            if code not in partners:
+                partners.append(code)
+    for code in rule.implies:
+        if code not in partners and len(partners) < 2:
+            partners.append(code)
+    if len(partners) < 2:
+        for code in _codes(actors, [i for i in by_seg.get(seg, []) if i in context_idx and i not in concerns_idx]):
+            if code not in partners:
+                partners.append(code)
+    if len(partners) < 2 and not (rule.single_party and partners):
+        return None
+    concerns = [
+        code for code in _codes(actors, [i for s in lead_segs for i in by_seg.get(s, []) if i in concerns_idx])
+        if code not in partners
+    ]
+    score = rule.weight * (1.0 if seg == 0 else 0.92 if seg == 1 else 0.7)
+    return Candidate(trigger, rule, tuple(sorted(partners)), tuple(sorted(concerns)), score)
+
+
+def assemble(
+    view: DocView,
+    actors: Sequence[Span],
+    triggers: Sequence[Span],
+    cues: Sequence[Span],
+    rules: Sequence[TriggerRule],
+    opinion_starters: frozenset[str],
+    max_segment: int = 1,
+) -> list[Candidate]:
+    """The item's event candidates, best first (the extractor reports the best one)."""
+    if not triggers or view.language != "en":
+        return []
+    if is_opinion_or_history(view, cues, opinion_starters):
+        return []
+    concerns_idx = concern_mentions(actors, cues, view)
+    ordered = sorted(
+        (t for t in triggers if view.segment[t.start] <= max_segment),
+        key=lambda t: (-rules[t.rule].weight, view.segment[t.start], t.start),
+    )
+    candidates: list[Candidate] = []
+    for trigger in ordered:
+        candidate = build_candidate(trigger, rules[trigger.rule], view, actors, cues, concerns_idx)
+        if candidate is not None:
+            candidates.append(candidate)
+    candidates.sort(key=lambda c: (-c.score, view.segment[c.trigger.start], c.trigger.start))
+    return candidates
+
+
+def to_event(candidate: Candidate, view: DocView, codes: dict, confidence: float) -> CooperationEvent:
+    mapping = codes.get(candidate.rule.type, {})
+    return CooperationEvent(
+        type=candidate.rule.type,
+        partners=candidate.partners,
+        concerns=candidate.concerns,
+        cameo=mapping.get("cameo", ""),
+        plover=mapping.get("plover", ""),
+        confidence=round(confidence, 3),
+        evidence=view.span_text(candidate.trigger.start, candidate.trigger.end),
+    )

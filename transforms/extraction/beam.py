@@ -1,0 +1,69 @@
+"""Beam wrapper: `ExtractCooperationEvents`, a thin PTransform around `Extractor`.
+
+All decisions live in the spaCy components; this module only loads the pipeline once per
+worker, keeps element timestamps, and counts what happened to every item so that skips
+and failures are visible in the run summary (Beam metrics, namespace "extraction").
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterator
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.model import FeedItem, ItemEvent
+
+LOG = logging.getLogger(__name__)
+NAMESPACE = "extraction"
+
+
+class ExtractEventsFn(beam.DoFn):
+    """FeedItem -> one ItemEvent per event found. Never raises on a bad item."""
+
+    def __init__(self, spacy_model: str | None = None):
+        self.spacy_model = spacy_model
+        self.extractor = None
+        self.items_seen = Metrics.counter(NAMESPACE, "items_seen")
+        self.items_non_english = Metrics.counter(NAMESPACE, "items_non_english")
+        self.items_without_event = Metrics.counter(NAMESPACE, "items_without_event")
+        self.events_extracted = Metrics.counter(NAMESPACE, "events_extracted")
+        self.items_failed = Metrics.counter(NAMESPACE, "items_failed")
+
+    def setup(self) -> None:
+        # Imported here so that pickling the DoFn does not drag spaCy state along.
+        from transforms.extraction import Extractor
+
+        self.extractor = Extractor(self.spacy_model)
+
+    def process(self, item: FeedItem) -> Iterator[ItemEvent]:
+        self.items_seen.inc()
+        try:
+            if self.extractor.language(item.title, item.summary) != "en":
+                self.items_non_english.inc()
+                self.items_without_event.inc()
+                return
+            events = self.extractor.extract(item.title, item.summary)
+        except Exception:  # one bad item must not stop the stream
+            self.items_failed.inc()
+            LOG.exception("extraction failed for item %s", getattr(item, "item_id", "?"))
+            return
+        if not events:
+            self.items_without_event.inc()
+            return
+        for event in events:
+            self.events_extracted.inc()
+            # Returned elements keep the input element's timestamp and window.
+            yield ItemEvent(item=item, event=event)
+
+
+class ExtractCooperationEvents(beam.PTransform):
+    """PCollection[FeedItem] -> PCollection[ItemEvent], one element per event found."""
+
+    def __init__(self, spacy_model: str | None = None, label: str | None = None):
+        super().__init__(label)
+        self.spacy_model = spacy_model
+
+    def expand(self, items):
+        return items | "ExtractEvents" >> beam.ParDo(ExtractEventsFn(self.spacy_model))

@@ -1,0 +1,181 @@
+"""The spaCy components of the extraction pipeline, registered with `@Language.factory`.
+
+Each component does one job and writes it to a `Doc` extension, so a pipeline can be
+inspected stage by stage:
+
+- `allywatch_language` -> `doc._.language` (ISO 639-1; only "en" is coded);
+- `allywatch_actors` -> `doc._.actors`: gazetteer matches (states, organisations, leaders);
+- `allywatch_patterns` (used twice) -> `doc._.triggers` and `doc._.cues`: lexicon matches;
+- `allywatch_events` -> `doc._.cooperation_events` (and `doc._.event_candidates`).
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from transforms.extraction import assembler
+from transforms.extraction.assembler import DocView, Span, TriggerRule
+from transforms.extraction.calibration import Calibrator
+from transforms.extraction.gazetteer import NON_ACTOR, load_aliases
+from transforms.extraction.language import detect_language
+from transforms.extraction.patterns import compile_pattern, words_of
+from transforms.extraction.resources import event_codes, read_json
+
+for _name in ("language", "actors", "triggers", "cues", "cooperation_events", "event_candidates"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+
+@Language.factory("allywatch_language", default_config={})
+def make_language_guard(nlp: Language, name: str) -> "LanguageGuard":
+    return LanguageGuard()
+
+
+class LanguageGuard:
+    """Sets `doc._.language` so later stages skip items they cannot read."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.language = detect_language(doc.text)
+        return doc
+
+
+@Language.factory("allywatch_actors", default_config={"data_dir": None})
+def make_actor_resolver(nlp: Language, name: str, data_dir: str | None) -> "ActorResolver":
+    return ActorResolver(nlp, data_dir)
+
+
+class ActorResolver:
+    """Finds every mention of a state or organisation and resolves it to its code.
+
+    Case-sensitive phrase matching (headline capitalisation is reliable, and "turkey",
+    "chad" or "us" in lower case are not actors); the longest match wins, and non-actor
+    phrases ("South China Sea") block the names inside them.
+    """
+
+    def __init__(self, nlp: Language, data_dir: str | None = None):
+        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        by_key: dict[str, list] = {}
+        for alias in load_aliases(data_dir):
+            by_key.setdefault(f"{alias.code}|{alias.source}", []).append(nlp.make_doc(alias.text))
+        for key, docs in by_key.items():
+            self.matcher.add(key, docs)
+        self.vocab = nlp.vocab
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = self.matcher(doc)
+        # Longest first, then leftmost: a greedy non-overlapping cover.
+        matches = sorted(matches, key=lambda m: (m[1] - m[2], m[1]))
+        taken = bytearray(len(doc))
+        spans: list[Span] = []
+        for key_id, start, end in matches:
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            code, source = self.vocab.strings[key_id].split("|", 1)
+            if code != NON_ACTOR:
+                spans.append(Span(start, end, code, source=source))
+        spans.sort(key=lambda s: s.start)
+        doc._.actors = tuple(spans)
+        return doc
+
+
+@Language.factory(
+    "allywatch_patterns",
+    default_config={"lexicon": "triggers.json", "target": "triggers", "label_field": "type", "skip_unless": ""},
+)
+def make_pattern_matcher(
+    nlp: Language, name: str, lexicon: str, target: str, label_field: str, skip_unless: str
+) -> "PatternMatcher":
+    return PatternMatcher(nlp, lexicon, target, label_field, skip_unless)
+
+
+class PatternMatcher:
+    """Matches a lexicon (see patterns.py for its syntax) and stores spans in `doc._.<target>`.
+
+    `skip_unless` names another extension that must be non-empty for this one to run: cues
+    are only needed when a trigger was found, which keeps the common no-event item cheap.
+    """
+
+    def __init__(self, nlp: Language, lexicon: str, target: str, label_field: str, skip_unless: str = ""):
+        data = read_json(lexicon)
+        self.target = target
+        self.skip_unless = skip_unless
+        self.matcher = Matcher(nlp.vocab)
+        self.labels: list[str] = []
+        for index, rule in enumerate(data["rules"]):
+            self.labels.append(rule[label_field])
+            self.matcher.add(str(index), compile_pattern(rule["pattern"], data["classes"]))
+        self.vocab = nlp.vocab
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self.skip_unless and not getattr(doc._, self.skip_unless):
+            setattr(doc._, self.target, ())
+            return doc
+        best: dict[tuple[int, int], int] = {}
+        for key_id, start, end in self.matcher(doc):
+            index = int(self.vocab.strings[key_id])
+            if end < best.get((index, start), 1 << 30):
+                best[(index, start)] = end
+        spans = [Span(start, end, self.labels[index], rule=index) for (index, start), end in best.items()]
+        spans.sort(key=lambda s: (s.start, s.end))
+        setattr(doc._, self.target, tuple(spans))
+        return doc
+
+
+@Language.factory("allywatch_events", default_config={"max_events": 1, "max_segment": 1})
+def make_event_assembler(nlp: Language, name: str, max_events: int, max_segment: int) -> "EventAssembler":
+    return EventAssembler(max_events, max_segment)
+
+
+class EventAssembler:
+    """Decides, from actors, triggers and cues, which cooperation event (if any) an item reports."""
+
+    def __init__(self, max_events: int = 1, max_segment: int = 1):
+        lexicon = read_json("triggers.json")
+        classes = lexicon["classes"]
+        self.rules = [
+            TriggerRule(
+                rule_id=r["id"],
+                type=r["type"],
+                weight=float(r["weight"]),
+                require=words_of([r["require"]], classes) if r.get("require") else frozenset(),
+                implies=tuple(r.get("implies", ())),
+                single_party=bool(r.get("single_party", False)),
+            )
+            for r in lexicon["rules"]
+        ]
+        cues = read_json("cues.json")
+        self.opinion_starters = frozenset(w.lower() for w in cues["classes"]["OPINION_START"])
+        self.codes = event_codes()
+        self.calibrate = Calibrator.load()
+        self.max_events = max_events
+        self.max_segment = max_segment
+
+    def view(self, doc: Doc) -> DocView:
+        text = [t.text for t in doc]
+        whitespace = [t.whitespace_ for t in doc]
+        return DocView(
+            lower=[t.lower_ for t in doc],
+            text=text,
+            whitespace=whitespace,
+            segment=assembler.segment_ids(text, whitespace),
+            language=doc._.language or "en",
+        )
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not doc._.triggers or (doc._.language or "en") != "en":
+            doc._.event_candidates = ()
+            doc._.cooperation_events = []
+            return doc
+        view = self.view(doc)
+        candidates = assembler.assemble(
+            view, doc._.actors or (), doc._.triggers, doc._.cues or (), self.rules,
+            self.opinion_starters, self.max_segment,
+        )
+        doc._.event_candidates = tuple(candidates)
+        doc._.cooperation_events = [
+            assembler.to_event(c, view, self.codes, self.calibrate(c.score)) for c in candidates[: self.max_events]
+        ]
+        return doc

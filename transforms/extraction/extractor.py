@@ -1,0 +1,107 @@
+"""`Extractor`: the extraction pipeline behind one object, loaded once per process or worker."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Iterable, Iterator
+
+import spacy
+from spacy.language import Language
+from spacy.util import compile_infix_regex
+
+from transforms.extraction import components  # noqa: F401  (registers the factories)
+from transforms.extraction.language import detect_language
+from transforms.model import CooperationEvent
+
+_TAGS = re.compile(r"<[^>]{0,400}>")
+_SPACES = re.compile(r"\s+")
+MAX_SUMMARY_CHARS = 1200
+PIPES = ("allywatch_language", "allywatch_actors", "allywatch_triggers", "allywatch_cues", "allywatch_events")
+
+
+def clean(text: str | None) -> str:
+    """Feed text as a reader sees it: tags dropped, entities decoded, one line."""
+    if not text:
+        return ""
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def item_text(title: str | None, summary: str | None) -> str:
+    """The text the pipeline reads: the title, a blank line, then the (bounded) summary."""
+    return f"{clean(title)}\n\n{clean(summary)[:MAX_SUMMARY_CHARS]}"
+
+
+def _split_abbreviation_hyphens(nlp: Language) -> None:
+    """"U.S.-South Korea" must split at the hyphen so both actors are seen."""
+    infixes = list(nlp.Defaults.infixes) + [r"(?<=[A-Z]\.)-(?=[A-Za-z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def build_pipeline(spacy_model: str | None = None) -> Language:
+    """spaCy pipeline with the allywatch components appended.
+
+    The default is `spacy.blank("en")`: no trained pipeline is needed. With a trained
+    pipeline its own components run first (their output is on the Doc for anyone who
+    wants it), but events are decided by the same data-driven components, so a trained
+    pipeline can never make the default worse.
+    """
+    nlp = spacy.load(spacy_model) if spacy_model else spacy.blank("en")
+    _split_abbreviation_hyphens(nlp)
+    nlp.add_pipe("allywatch_language")
+    nlp.add_pipe("allywatch_actors")
+    nlp.add_pipe("allywatch_patterns", name="allywatch_triggers")
+    nlp.add_pipe(
+        "allywatch_patterns",
+        name="allywatch_cues",
+        config={"lexicon": "cues.json", "target": "cues", "label_field": "kind", "skip_unless": "triggers"},
+    )
+    nlp.add_pipe("allywatch_events")
+    return nlp
+
+
+class Extractor:
+    """Finds defense-cooperation events in an item's title and summary.
+
+    Build one per process (or per Beam worker in `setup()`): loading compiles the
+    gazetteer and lexicons, which takes about a second; extraction is then cheap.
+    """
+
+    def __init__(self, spacy_model: str | None = None, batch_size: int = 256):
+        self.spacy_model = spacy_model
+        self.batch_size = batch_size
+        self.nlp = build_pipeline(spacy_model)
+
+    def extract(self, title: str, summary: str) -> list[CooperationEvent]:
+        """Events reported by one item ([] for none, and for items not in English)."""
+        return list(self.nlp(item_text(title, summary))._.cooperation_events)
+
+    def extract_many(self, pairs: Iterable[tuple[str, str]]) -> Iterator[list[CooperationEvent]]:
+        """Events per (title, summary) pair, in order, batched through `nlp.pipe`."""
+        texts = (item_text(title, summary) for title, summary in pairs)
+        for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
+            yield list(doc._.cooperation_events)
+
+    def analyse(self, title: str, summary: str):
+        """The full Doc (actors, triggers, cues, candidates) for debugging and evaluation."""
+        return self.nlp(item_text(title, summary))
+
+    @staticmethod
+    def language(title: str, summary: str) -> str:
+        """ISO 639-1 code of the item's language; only "en" items are coded."""
+        return detect_language(f"{clean(title)} {clean(summary)[:MAX_SUMMARY_CHARS]}")
+
+
+@lru_cache(maxsize=1)
+def default_extractor() -> Extractor:
+    return Extractor()
+
+
+def extract_events(title: str, summary: str) -> list[CooperationEvent]:
+    """Convenience: extraction with a cached default `Extractor`."""
+    return default_extractor().extract(title, summary)
