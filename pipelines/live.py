@@ -1,0 +1,172 @@
+"""Lifecycle of a live run: emulator (if local), topics, streaming job, poller, console.
+
+`allywatch run` and the integration test both use `LiveMonitor`, so what the test proves
+is what a user runs. Everything started here is stopped in reverse order by `stop()`,
+which is safe to call more than once and after a partial start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from connectors.alert_schema_registry import ensure_alerts_topic_with_schema
+from connectors.emulator import EMULATOR_ENV, PubSubEmulator
+from connectors.local_state import clear_local_emulator, write_local_emulator
+from connectors.feed_list import Feed
+from connectors.poller import FeedPoller, PubSubItemSink
+from connectors.pubsub_setup import Topology, ensure_topology
+from pipelines.monitor import MonitorConfig, start_monitor, streaming_options
+from pipelines.stages import StageOptions
+
+log = logging.getLogger(__name__)
+
+LOCAL_RUNNERS = ("BundleBasedDirectRunner", "DirectRunner", "SwitchingDirectRunner")
+
+Printer = Callable[[str], None]
+
+
+@dataclass
+class LiveSettings:
+    feeds: list[Feed]
+    topology: Topology = field(default_factory=Topology)
+    use_emulator: bool = True
+    poll_interval: float = 300.0
+    max_backoff: float = 3600.0
+    heartbeat_every: float = 5.0
+    stages: StageOptions = field(default_factory=StageOptions)
+    runner: str = "BundleBasedDirectRunner"
+    beam_flags: list[str] = field(default_factory=list)
+    console: bool = True
+
+
+class LiveMonitor:
+    def __init__(self, settings: LiveSettings, *, say: Printer = print, on_alert: Printer | None = None):
+        self.settings = settings
+        self.say = say
+        self.on_alert = on_alert or say
+        self.emulator: PubSubEmulator | None = None
+        self.result = None
+        self.poller: FeedPoller | None = None
+        self.sink: PubSubItemSink | None = None
+        self._stop = threading.Event()
+        self._poll_thread: threading.Thread | None = None
+        self._console_future = None
+        self._subscriber = None
+        self._previous_emulator_env: str | None = None
+
+    def start(self) -> None:
+        s = self.settings
+        if s.use_emulator and not os.environ.get(EMULATOR_ENV):
+            self.emulator = PubSubEmulator().start()
+            self._previous_emulator_env = os.environ.get(EMULATOR_ENV)
+            os.environ[EMULATOR_ENV] = self.emulator.address
+            self.say(f"started the local Pub/Sub emulator on {self.emulator.address} (project {s.topology.project})")
+            write_local_emulator(self.emulator.address, s.topology.project)
+        # The alerts topic first, so that it is born with its schema attached.
+        created = ensure_alerts_topic_with_schema(s.topology)
+        created += ensure_topology(s.topology, console=s.console)
+        for path in created:
+            self.say(f"created {path}")
+        self.result = start_monitor(
+            MonitorConfig(
+                items_subscription=s.topology.items_subscription_path,
+                alerts_topic=s.topology.alerts_topic_path,
+                stages=s.stages,
+            ),
+            streaming_options(s.runner, s.beam_flags),
+        )
+        self.say(f"streaming pipeline started on {s.runner}")
+        if s.console:
+            self._start_console()
+        self.sink = PubSubItemSink(s.topology.items_topic_path)
+        self.poller = FeedPoller(
+            s.feeds, self.sink, interval=s.poll_interval, max_backoff=s.max_backoff, reporter=self.say
+        )
+        self._poll_thread = threading.Thread(
+            target=self.poller.run, args=(self._stop,), kwargs={"heartbeat_every": s.heartbeat_every},
+            name="feed-poller", daemon=True,
+        )
+        self._poll_thread.start()
+        self.say(f"polling {len(s.feeds)} feeds every {s.poll_interval:.0f}s; Ctrl-C stops")
+
+    def _start_console(self) -> None:
+        from google.cloud import pubsub_v1
+
+        self._subscriber = pubsub_v1.SubscriberClient()
+
+        def show(message) -> None:
+            try:
+                self.on_alert(format_alert_line(json.loads(message.data.decode("utf-8"))))
+            except (ValueError, KeyError) as exc:
+                self.say(f"unreadable alert message skipped: {exc}")
+            message.ack()
+
+        self._console_future = self._subscriber.subscribe(self.settings.topology.console_subscription_path, show)
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._stop.wait(timeout)
+
+    def stop(self) -> dict[str, int]:
+        """Stop everything started, newest first; returns the pipeline's counters."""
+        from pipelines.run_summary import counter_totals
+
+        self._stop.set()
+        if self._poll_thread is not None:
+            self._poll_thread.join(timeout=30)
+        totals: dict[str, int] = {}
+        if self.result is not None:
+            if self.sink is not None:
+                try:  # wake the reader's blocking pull so cancel returns at once
+                    self.sink.heartbeat(0)
+                except Exception:
+                    pass
+            if self.settings.runner in LOCAL_RUNNERS:
+                try:
+                    self.result.cancel()
+                except Exception as exc:
+                    log.debug("cancel: %s", exc)
+            else:  # a cloud job outlives this process; the operator cancels it deliberately
+                job_id = getattr(self.result, "job_id", lambda: None)()
+                self.say(f"the {self.settings.runner} job {job_id or ''} keeps running; cancel it from the console "
+                         "or with `gcloud dataflow jobs cancel`")
+            totals = counter_totals(self.result)
+            self.result = None
+        if self._console_future is not None:
+            self._console_future.cancel()
+            try:
+                self._console_future.result(timeout=10)
+            except Exception:
+                pass
+            self._console_future = None
+        if self._subscriber is not None:
+            self._subscriber.close()
+            self._subscriber = None
+        if self.sink is not None:
+            self.sink.close()
+            self.sink = None
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+            if self._previous_emulator_env is None:
+                os.environ.pop(EMULATOR_ENV, None)
+            clear_local_emulator()
+        return totals
+
+
+def format_alert_line(alert: dict) -> str:
+    """One readable console line per alert."""
+    try:
+        from connectors.alert_format import format_alert  # richer formatting, when present
+
+        return format_alert(alert)
+    except ImportError:
+        partners = "-".join(alert.get("partners", []))
+        return (
+            f"[{alert.get('kind', '?'):6}] {alert.get('type', '?'):13} {partners:20} "
+            f"outlets={alert.get('outlet_count', '?')} {alert.get('title', '')}"
+        )
