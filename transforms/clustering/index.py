@@ -65,7 +65,7 @@ class ClusteringConfig:
     """Story similarity needed by a same-type, equal/nested-partners report nearby in time."""
     similarity_threshold: float = 0.28
     """Story similarity needed when partners only overlap or types are only compatible."""
-    similarity_slope_per_day: float = 0.04
+    similarity_slope_per_day: float = 0.03
     """How much the requirement grows per day of gap beyond `near_window_s`."""
     syndication_threshold: float = 0.7
     """Estimated character-shingle Jaccard above which a report is a copy of another."""
