@@ -50,6 +50,8 @@ class TriggerRule:
     require: frozenset[str] = frozenset()
     implies: tuple[str, ...] = ()
     single_party: bool = False
+    needs_joint: bool = False
+    forbid: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -142,6 +144,35 @@ def is_opinion_or_history(view: DocView, cues: Sequence[Span], opinion_starters:
     return None
 
 
+COORDINATION = {"and", ",", "-", "–", "/", "&", "'s", "’s", "of"}
+
+
+def has_joint_evidence(view: DocView, actors: Sequence[Span], cues: Sequence[Span], seg: int,
+                       partner_idx: Sequence[int]) -> bool:
+    """Does the sentence say the parties act together? A jointness word ("joint", "with",
+    "alongside", "counterpart") or two parties coordinated ("Israeli and German jets",
+    "U.S.-South Korea drills"). Generic triggers such as "military drills" need it: one
+    state's drills near another ("Iran targets replica US carrier during drills") are not
+    cooperation."""
+    start, end = _segment_bounds(view, seg)
+    if _cues_in(cues, "joint", start, end):
+        return True
+    mentions = sorted((actors[i] for i in partner_idx if view.segment[actors[i].start] == seg), key=lambda a: a.start)
+    for left, right in zip(mentions, mentions[1:]):
+        if left.label != right.label and all(view.lower[k] in COORDINATION for k in range(left.end, right.start)):
+            return True
+    return False
+
+
+def is_hostile(view: DocView, cues: Sequence[Span], seg: int) -> bool:
+    """Conflict vocabulary in the title or the trigger's sentence: attacks, clashes, targets,
+    de-escalation talks. The guide counts wars, threats and peace talks between adversaries
+    as `none`."""
+    t_start, t_end = _segment_bounds(view, 0)
+    s_start, s_end = _segment_bounds(view, seg)
+    return bool(_cues_in(cues, "hostility", t_start, t_end) or _cues_in(cues, "hostility", s_start, s_end))
+
+
 def concern_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView) -> set[int]:
     """Indexes of actor mentions named as the threat: "to counter China", "China's pressure"."""
     out: set[int] = set()
@@ -206,6 +237,10 @@ def build_candidate(
     seg_start, seg_end = _segment_bounds(view, seg)
     if rule.require and not any(view.lower[k] in rule.require for k in range(seg_start, seg_end)):
         return None
+    if rule.forbid and any(view.lower[k] in rule.forbid for k in range(seg_start, seg_end)):
+        return None
+    if is_hostile(view, cues, seg):
+        return None
     if is_negated(trigger, cues, seg_start) or is_reaction(trigger, cues, seg_start):
         return None
     if is_hypothetical(trigger, cues, seg_start):
@@ -227,12 +262,12 @@ def build_candidate(
     for code in rule.implies:
         if code not in partners and len(partners) < 2:
             partners.append(code)
-    if len(partners) < 2:
-        for code in _codes(actors, [i for i in by_seg.get(seg, []) if i in context_idx and i not in concerns_idx]):
-            if code not in partners:
-                partners.append(code)
     if len(partners) < 2 and not (rule.single_party and partners):
         return None
+    if rule.needs_joint and not rule.implies:
+        core = [i for i in by_seg.get(seg, []) if i not in concerns_idx and i not in context_idx]
+        if not has_joint_evidence(view, actors, cues, seg, core):
+            return None
     concerns = [
         code for code in _codes(actors, [i for s in lead_segs for i in by_seg.get(s, []) if i in concerns_idx])
         if code not in partners

@@ -143,6 +143,8 @@ class EventAssembler:
                 require=words_of([r["require"]], classes) if r.get("require") else frozenset(),
                 implies=tuple(r.get("implies", ())),
                 single_party=bool(r.get("single_party", False)),
+                needs_joint=bool(r.get("needs_joint", False)),
+                forbid=words_of([r["forbid"]], classes) if r.get("forbid") else frozenset(),
             )
             for r in lexicon["rules"]
         ]
