@@ -45,13 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbosity: int) -> None:
+    """Set up logging before anything imports Beam, whose import-time warnings would otherwise show."""
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     # Beam and the Google clients are chatty at INFO; keep them quiet unless asked.
     if verbosity < 2:
         for noisy in ("apache_beam", "google", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
-        logging.getLogger().handlers[0].addFilter(_drop_optional_gcp_warnings)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_drop_optional_gcp_warnings)
 
 
 def _drop_optional_gcp_warnings(record: logging.LogRecord) -> bool:
@@ -60,10 +62,25 @@ def _drop_optional_gcp_warnings(record: logging.LogRecord) -> bool:
     return not ("GCSFileSystem" in message or "apitools not found" in message)
 
 
+def _verbosity(argv: Sequence[str]) -> int:
+    """-v/-vv before the command, read ahead of full parsing so logging is ready for imports."""
+    count = 0
+    for arg in argv:
+        if not arg.startswith("-") or arg.startswith("--"):
+            if arg == "--verbose":
+                count += 1
+                continue
+            break
+        if set(arg[1:]) == {"v"}:
+            count += len(arg) - 1
+    return count
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    configure_logging(_verbosity(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
