@@ -10,13 +10,16 @@ stays unsent and is offered again on the next poll, so nothing accepted is lost.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import random
 import threading
 import time
 from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from connectors.feed_list import Feed
@@ -154,15 +157,53 @@ class FeedPoller:
             )
         state.last_error = error
 
+    def save_state(self, path: str | Path) -> None:
+        """Persist what was sent and the validators per feed, so a restart does not re-send old items."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "version": 1,
+            "feeds": {
+                s.feed.url: {"etag": s.etag, "last_modified": s.last_modified, "sent": list(s.sent)}
+                for s in self.states
+            },
+        }
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def load_state(self, path: str | Path) -> int:
+        """Restore state saved by `save_state`; returns how many feeds it knew. A bad file is ignored."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            feeds = data["feeds"]
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.report(f"ignoring unreadable poller state {path}: {exc}")
+            return 0
+        known = 0
+        for state in self.states:
+            saved = feeds.get(state.feed.url)
+            if not isinstance(saved, dict):
+                continue
+            known += 1
+            state.etag, state.last_modified = saved.get("etag"), saved.get("last_modified")
+            state.sent = OrderedDict((str(i), None) for i in saved.get("sent", [])[-self.remember:])
+        return known
+
     def seconds_until_due(self) -> float:
         return max(0.0, min((s.next_due for s in self.states), default=self.interval) - self.clock())
 
-    def run(self, stop: threading.Event, *, heartbeat_every: float = 5.0) -> None:
-        """Poll until `stop` is set, sending heartbeats while idle."""
+    def run(
+        self, stop: threading.Event, *, heartbeat_every: float = 5.0, state_path: str | Path | None = None
+    ) -> None:
+        """Poll until `stop` is set, sending heartbeats while idle and saving state after each poll."""
         last_heartbeat = 0.0
         while not stop.is_set():
             try:
-                self.poll_due()
+                if self.poll_due() and state_path:
+                    self.save_state(state_path)
             except Exception:  # a bug in one poll must not end the monitor
                 log.exception("poll failed; continuing")
                 self.stats["poll_crashes"] += 1

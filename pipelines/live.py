@@ -42,6 +42,8 @@ class LiveSettings:
     runner: str = "BundleBasedDirectRunner"
     beam_flags: list[str] = field(default_factory=list)
     console: bool = True
+    # Where the poller remembers what it sent (None: remember nothing across runs).
+    poller_state: str | None = None
 
 
 class LiveMonitor:
@@ -87,8 +89,10 @@ class LiveMonitor:
         self.poller = FeedPoller(
             s.feeds, self.sink, interval=s.poll_interval, max_backoff=s.max_backoff, reporter=self.say
         )
+        if s.poller_state and self.poller.load_state(s.poller_state):
+            self.say(f"resuming from {s.poller_state}: items sent before are not sent again (--fresh to resend)")
         self._poll_thread = threading.Thread(
-            target=self.poller.run, args=(self._stop,), kwargs={"heartbeat_every": s.heartbeat_every},
+            target=self.poller.run, args=(self._stop,), kwargs={"heartbeat_every": s.heartbeat_every, "state_path": s.poller_state},
             name="feed-poller", daemon=True,
         )
         self._poll_thread.start()

@@ -109,3 +109,27 @@ def test_run_loop_sends_heartbeats_and_stops_when_asked():
         stop.set()
         thread.join(timeout=5)
     assert sink.heartbeats >= 2 and not thread.is_alive()
+
+
+def test_state_survives_a_restart_so_old_items_are_not_resent(tmp_path):
+    state = tmp_path / "state" / "poller.json"
+    clock = Clock()
+    with FeedServer() as server:
+        server.set("/a", (FIXTURES / "outlet_a_v1.xml").read_bytes())
+        feeds = [Feed("a", server.url("/a"))]
+        first = FeedPoller(feeds, ListSink(), interval=60, clock=clock, reporter=lambda m: None)
+        assert first.poll_due() == 1
+        first.save_state(state)
+        restarted_sink = ListSink()
+        restarted = FeedPoller(feeds, restarted_sink, interval=60, clock=clock, reporter=lambda m: None)
+        assert restarted.load_state(state) == 1
+        assert restarted.poll_due() == 0 and restarted_sink.items == []
+
+
+def test_unreadable_state_is_reported_and_ignored(tmp_path):
+    state = tmp_path / "poller.json"
+    state.write_text("{not json")
+    reports: list[str] = []
+    poller = FeedPoller([Feed("a", "http://127.0.0.1:9/a")], ListSink(), reporter=reports.append)
+    assert poller.load_state(state) == 0
+    assert any("ignoring unreadable poller state" in r for r in reports)

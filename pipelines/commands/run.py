@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -34,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--spacy-model", default=None, help="optional installed spaCy pipeline to add to extraction")
     parser.add_argument("--runner", default="BundleBasedDirectRunner",
                         help="Beam runner for the streaming job (default: %(default)s; see deploy/ for Dataflow)")
+    parser.add_argument("--state", metavar="FILE", default=None,
+                        help="where the poller remembers sent items across restarts "
+                             "(default: poller-PROJECT.json in the allywatch state directory)")
+    parser.add_argument("--fresh", action="store_true", help="forget what earlier runs sent and send everything again")
     parser.add_argument("--no-console", action="store_true", help="do not print alerts here")
     parser.add_argument("beam_args", nargs=argparse.REMAINDER,
                         help="after --: extra Beam pipeline options (e.g. Dataflow's --region)")
@@ -42,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from connectors.feed_list import FeedListError, default_feeds, load_feed_list
+    from connectors.local_state import state_dir
     from pipelines.live import LiveMonitor, LiveSettings
     from pipelines.run_summary import format_counters
     from pipelines.stages import StageOptions
@@ -54,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     topology = Topology(
         project=args.project or DEFAULT_PROJECT, items_topic=args.items_topic, alerts_topic=args.alerts_topic
     )
+    state_path = args.state or str(state_dir() / f"poller-{topology.project}.json")
+    if args.fresh and os.path.exists(state_path):
+        os.remove(state_path)
     beam_flags = [a for a in args.beam_args if a != "--"]
     if args.project:
         beam_flags.append(f"--project={args.project}")
@@ -67,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         runner=args.runner,
         beam_flags=beam_flags,
         console=not args.no_console,
+        poller_state=state_path,
     )
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     monitor = LiveMonitor(settings, say=say, on_alert=lambda line: print(line, flush=True))
