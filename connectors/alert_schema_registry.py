@@ -49,12 +49,12 @@ def ensure_alert_schema(client: pubsub_v1.SchemaServiceClient, project: str) -> 
             }
         )
         log.info("created schema %s", name)
-        return f"schema {name} (Avro, derived from alert.v1.schema.json)"
+        return f"created schema {name} (Avro, derived from alert.v1.schema.json)"
     if existing.definition == definition:
         return None
     client.commit_schema(request={"name": name, "schema": Schema(type_=Schema.Type.AVRO, definition=definition)})
     log.info("committed a new revision of schema %s", name)
-    return f"schema {name}: new revision (the alert schema changed)"
+    return f"updated schema {name}: new revision (the alert schema changed)"
 
 
 def _topic_settings(project: str) -> SchemaSettings:
@@ -80,7 +80,7 @@ def ensure_alerts_topic_with_schema(topology: Topology) -> list[str]:
             existing = publisher.get_topic(request={"topic": topic})
         except gexc.NotFound:
             publisher.create_topic(request={"name": topic, "schema_settings": settings})
-            changes.append(f"topic {topic} (messages checked against schema {PUBSUB_SCHEMA_ID}, JSON encoding)")
+            changes.append(f"created topic {topic} (messages checked against schema {PUBSUB_SCHEMA_ID}, JSON encoding)")
             return changes
         current: Any = existing.schema_settings
         if current.schema != settings.schema or current.encoding != settings.encoding:
@@ -90,7 +90,7 @@ def ensure_alerts_topic_with_schema(topology: Topology) -> list[str]:
                     "update_mask": field_mask_pb2.FieldMask(paths=["schema_settings"]),
                 }
             )
-            changes.append(f"topic {topic}: now checks messages against schema {PUBSUB_SCHEMA_ID} (JSON encoding)")
+            changes.append(f"updated topic {topic}: now checks messages against schema {PUBSUB_SCHEMA_ID} (JSON encoding)")
     finally:
         schema_client.transport.close()
         publisher.transport.close() if hasattr(publisher, "transport") else None

@@ -77,9 +77,9 @@ def test_invalid_alerts_are_reported_with_a_readable_reason(name):
 
 def test_sources_and_top_level_may_carry_extra_properties_and_null_published():
     alert = example_alert(debug_note="added by a later stage")
-    alert["sources"][0]["syndicated_from"] = None
+    alert["sources"][0]["syndicated_of"] = None
     alert["sources"][0]["published"] = None
-    alert["sources"][1]["syndicated_from"] = "afp"
+    alert["sources"][1]["syndicated_of"] = "afp"
     assert validate_alert(alert) == []
 
 
@@ -139,7 +139,7 @@ AGREEMENT_CASES = {
     "valid, extra fields": {**example_alert(note="x"), "sources": [{**example_alert()["sources"][0], "m": {"a": 1}}]},
     "valid, keys sorted": json.loads(json.dumps(example_alert(), sort_keys=True)),
     "valid, nulls and markers first": example_alert(
-        sources=[{"syndicated_from": "afp", "published": None, **example_alert()["sources"][0]}]
+        sources=[{"syndicated_of": "afp", "published": None, **example_alert()["sources"][0]}]
     ),
     "missing alert_id": _without("alert_id"),
     "missing sources": _without("sources"),
@@ -166,8 +166,8 @@ def schema_topic(pubsub_emulator):
 def test_topic_set_up_is_idempotent_and_names_what_it_creates(schema_topic):
     topology, changes = schema_topic
     assert changes == [
-        f"schema {schema_path(topology.project)} (Avro, derived from alert.v1.schema.json)",
-        f"topic {topology.alerts_topic_path} (messages checked against schema {PUBSUB_SCHEMA_ID}, JSON encoding)",
+        f"created schema {schema_path(topology.project)} (Avro, derived from alert.v1.schema.json)",
+        f"created topic {topology.alerts_topic_path} (messages checked against schema {PUBSUB_SCHEMA_ID}, JSON encoding)",
     ]
     assert ensure_alerts_topic_with_schema(topology) == []
     # the rest of the topology can be created afterwards without touching the alerts topic
@@ -179,7 +179,7 @@ def test_schema_is_attached_to_a_topic_created_without_it(pubsub_emulator):
     topology = Topology(project=f"p-{uuid.uuid4().hex[:8]}")
     ensure_topology(topology)
     changes = ensure_alerts_topic_with_schema(topology)
-    assert changes[1].startswith(f"topic {topology.alerts_topic_path}: now checks messages")
+    assert changes[1].startswith(f"updated topic {topology.alerts_topic_path}: now checks messages")
     settings = pubsub_v1.PublisherClient().get_topic(request={"topic": topology.alerts_topic_path}).schema_settings
     assert settings.schema == schema_path(topology.project)
     assert ensure_alerts_topic_with_schema(topology) == []
