@@ -97,6 +97,7 @@ class Candidate:
     partners: tuple[str, ...]
     concerns: tuple[str, ...]
     score: float
+    event_type: str = ""
     notes: list[str] = field(default_factory=list)
 
 
@@ -273,7 +274,11 @@ def build_candidate(
         if code not in partners
     ]
     score = rule.weight * (1.0 if seg == 0 else 0.92 if seg == 1 else 0.7)
-    return Candidate(trigger, rule, tuple(sorted(partners)), tuple(sorted(concerns)), score)
+    event_type = rule.type
+    if event_type == "setback" and _cues_in(cues, "talks_frame", seg_start, trigger.start):
+        # "Talks over / deadline for withdrawing troops": the news is the dialogue.
+        event_type = "dialogue"
+    return Candidate(trigger, rule, tuple(sorted(partners)), tuple(sorted(concerns)), score, event_type=event_type)
 
 
 def assemble(
@@ -291,6 +296,9 @@ def assemble(
     if is_opinion_or_history(view, cues, opinion_starters):
         return []
     concerns_idx = concern_mentions(actors, cues, view)
+    # A state named as the threat anywhere in the lead is the threat in every mention.
+    lead_concern_codes = {actors[i].label for i in concerns_idx if view.segment[actors[i].start] <= 1}
+    concerns_idx |= {i for i, a in enumerate(actors) if a.label in lead_concern_codes}
     ordered = sorted(
         (t for t in triggers if view.segment[t.start] <= max_segment),
         key=lambda t: (-rules[t.rule].weight, view.segment[t.start], t.start),
@@ -305,9 +313,10 @@ def assemble(
 
 
 def to_event(candidate: Candidate, view: DocView, codes: dict, confidence: float) -> CooperationEvent:
-    mapping = codes.get(candidate.rule.type, {})
+    event_type = candidate.event_type or candidate.rule.type
+    mapping = codes.get(event_type, {})
     return CooperationEvent(
-        type=candidate.rule.type,
+        type=event_type,
         partners=candidate.partners,
         concerns=candidate.concerns,
         cameo=mapping.get("cameo", ""),

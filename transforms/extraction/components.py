@@ -11,16 +11,17 @@ inspected stage by stage:
 
 from __future__ import annotations
 
+from spacy.attrs import IS_ASCII, LOWER, ORTH, SPACY
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from transforms.extraction import assembler
 from transforms.extraction.assembler import DocView, Span, TriggerRule
 from transforms.extraction.calibration import Calibrator
 from transforms.extraction.gazetteer import NON_ACTOR, load_aliases
-from transforms.extraction.language import detect_language
-from transforms.extraction.patterns import compile_pattern, words_of
+from transforms.extraction.language import script_language, word_languages
+from transforms.extraction.patterns import FastMatcher, parse_pattern, words_of
 from transforms.extraction.resources import event_codes, read_json
 
 for _name in ("language", "actors", "triggers", "cues", "cooperation_events", "event_candidates"):
@@ -30,15 +31,47 @@ for _name in ("language", "actors", "triggers", "cues", "cooperation_events", "e
 
 @Language.factory("allywatch_language", default_config={})
 def make_language_guard(nlp: Language, name: str) -> "LanguageGuard":
-    return LanguageGuard()
+    return LanguageGuard(nlp)
 
 
 class LanguageGuard:
-    """Sets `doc._.language` so later stages skip items they cannot read."""
+    """Sets `doc._.language` so later stages skip items they cannot read.
+
+    Same decision as `language.detect_language` on the text, computed from token hashes
+    (one `to_array` call) because building `doc.text` for every item is the slow part.
+    """
+
+    def __init__(self, nlp: Language):
+        strings = nlp.vocab.strings
+        self.table = {strings.add(word): langs for word, langs in word_languages().items()}
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.language = detect_language(doc.text)
+        if not len(doc):
+            doc._.language = "en"
+            return doc
+        array = doc.to_array([LOWER, IS_ASCII])
+        if not array[:, 1].all():
+            script = script_language(doc.text)
+            if script:
+                doc._.language = script
+                return doc
+        table = self.table
+        doc._.language = vote_hashes(table, array[:, 0].tolist())
         return doc
+
+
+def vote_hashes(table: dict, hashes: list) -> str:
+    votes: dict[str, int] = {}
+    for h in hashes:
+        langs = table.get(h)
+        if langs:
+            for lang in langs:
+                votes[lang] = votes.get(lang, 0) + 1
+    english = votes.pop("en", 0)
+    if not votes:
+        return "en"
+    other, count = max(votes.items(), key=lambda kv: kv[1])
+    return other if count >= 2 and count > english * 1.2 else "en"
 
 
 @Language.factory("allywatch_actors", default_config={"data_dir": None})
@@ -91,6 +124,9 @@ def make_pattern_matcher(
     return PatternMatcher(nlp, lexicon, target, label_field, skip_unless)
 
 
+BARRIERS = ("\n\n", "\n", ".", "!", "?")
+
+
 class PatternMatcher:
     """Matches a lexicon (see patterns.py for its syntax) and stores spans in `doc._.<target>`.
 
@@ -102,24 +138,26 @@ class PatternMatcher:
         data = read_json(lexicon)
         self.target = target
         self.skip_unless = skip_unless
-        self.matcher = Matcher(nlp.vocab)
+        strings = nlp.vocab.strings
+        self.matcher = FastMatcher(key=strings.add)
         self.labels: list[str] = []
         for index, rule in enumerate(data["rules"]):
             self.labels.append(rule[label_field])
-            self.matcher.add(str(index), compile_pattern(rule["pattern"], data["classes"]))
-        self.vocab = nlp.vocab
+            self.matcher.add(index, parse_pattern(rule["pattern"], data["classes"]))
+        self.barriers = frozenset(strings.add(b) for b in BARRIERS)
 
     def __call__(self, doc: Doc) -> Doc:
         if self.skip_unless and not getattr(doc._, self.skip_unless):
             setattr(doc._, self.target, ())
             return doc
-        best: dict[tuple[int, int], int] = {}
-        for key_id, start, end in self.matcher(doc):
-            index = int(self.vocab.strings[key_id])
-            if end < best.get((index, start), 1 << 30):
-                best[(index, start)] = end
-        spans = [Span(start, end, self.labels[index], rule=index) for (index, start), end in best.items()]
-        spans.sort(key=lambda s: (s.start, s.end))
+        if not len(doc):
+            setattr(doc._, self.target, ())
+            return doc
+        array = doc.to_array([LOWER, ORTH])
+        lower = array[:, 0].tolist()
+        orth = array[:, 1].tolist()
+        barrier = [h in self.barriers for h in orth]
+        spans = [Span(start, end, self.labels[index], rule=index) for start, end, index in self.matcher(lower, orth, barrier)]
         setattr(doc._, self.target, tuple(spans))
         return doc
 
@@ -156,10 +194,12 @@ class EventAssembler:
         self.max_segment = max_segment
 
     def view(self, doc: Doc) -> DocView:
-        text = [t.text for t in doc]
-        whitespace = [t.whitespace_ for t in doc]
+        strings = doc.vocab.strings
+        array = doc.to_array([ORTH, LOWER, SPACY]).tolist()
+        text = [strings[row[0]] for row in array]
+        whitespace = [" " if row[2] else "" for row in array]
         return DocView(
-            lower=[t.lower_ for t in doc],
+            lower=[strings[row[1]] for row in array],
             text=text,
             whitespace=whitespace,
             segment=assembler.segment_ids(text, whitespace),

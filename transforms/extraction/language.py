@@ -34,6 +34,8 @@ def _stopwords() -> dict[str, frozenset[str]]:
 
 def _script_language(text: str) -> str | None:
     """The language of a mostly non-Latin text, or None when it is mostly Latin script."""
+    if text.isascii():
+        return None
     counts: dict[str, int] = {}
     letters = 0
     for char in text:
@@ -53,6 +55,41 @@ def _script_language(text: str) -> str | None:
     return lang if count / letters > 0.3 else None
 
 
+@lru_cache(maxsize=1)
+def word_languages() -> dict[str, tuple[str, ...]]:
+    """word -> languages it is a function word of (one lookup per word instead of one per language)."""
+    table: dict[str, list[str]] = {}
+    for lang, words in _stopwords().items():
+        for word in words:
+            table.setdefault(word, []).append(lang)
+    return {word: tuple(langs) for word, langs in table.items()}
+
+
+def vote(words) -> str:
+    """The language function words vote for ("en" unless another has clear evidence)."""
+    table = word_languages()
+    votes: dict[str, int] = {}
+    for word in words:
+        langs = table.get(word)
+        if langs:
+            for lang in langs:
+                votes[lang] = votes.get(lang, 0) + 1
+    english = votes.pop("en", 0)
+    if not votes:
+        return "en"
+    other, count = max(votes.items(), key=lambda kv: kv[1])
+    # Another language wins only with clear evidence: short English headlines often have
+    # no function words at all, and single shared words prove nothing.
+    if count >= 2 and count > english * 1.2:
+        return other
+    return "en"
+
+
+def script_language(text: str) -> str | None:
+    """Public form of the script check, for callers that vote on tokens themselves."""
+    return _script_language(text)
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language ("en" when in doubt about a Latin-script text)."""
     if not text or not text.strip():
@@ -60,21 +97,7 @@ def detect_language(text: str) -> str:
     script = _script_language(text)
     if script:
         return script
-    words = [w.lower() for w in _WORD.findall(text)]
-    if not words:
-        return "en"
-    votes = {lang: 0 for lang in _stopwords()}
-    for word in words:
-        for lang, stops in _stopwords().items():
-            if word in stops:
-                votes[lang] += 1
-    english = votes.pop("en", 0)
-    other, count = max(votes.items(), key=lambda kv: kv[1])
-    # Another language wins only with clear evidence: short English headlines often have
-    # no function words at all, and single shared words ("a", "de") prove nothing.
-    if count >= 2 and count > english * 1.2:
-        return other
-    return "en"
+    return vote(w.lower() for w in _WORD.findall(text))
 
 
 def is_supported(lang: str) -> bool:

@@ -1,0 +1,87 @@
+"""The actor resolver: names, demonyms, capitals, metonyms, abbreviations, and what is not an actor."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.extraction.extractor import build_pipeline, item_text
+from transforms.extraction.gazetteer import load_aliases, resolve
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def codes(nlp, text: str) -> list[str]:
+    doc = nlp(item_text(text, ""))
+    return [a.label for a in doc._.actors]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Japan", ["JPN"]),
+        ("the Japanese navy", ["JPN"]),
+        ("talks in Ottawa", ["CAN"]),
+        ("the Pentagon said", ["USA"]),
+        ("the Kremlin said", ["RUS"]),
+        ("Japan's Self-Defense Forces", ["JPN", "JPN"]),
+        ("the UK and the U.S.", ["GBR", "USA"]),
+        ("DPRK missiles", ["PRK"]),
+        ("N. Korea fires", ["PRK"]),
+        ("South Korea and North Korea", ["KOR", "PRK"]),
+        ("HMS Kent sailed", ["GBR"]),
+        ("Canberra and Wellington", ["AUS", "NZL"]),
+        ("NATO allies", ["NATO"]),
+        ("the UN Security Council", ["UN"]),
+        ("Downing Street", ["GBR"]),
+        ("Malacañang said", ["PHL"]),
+        ("Saudi Arabia", ["SAU"]),
+        ("the UAE", ["ARE"]),
+    ],
+)
+def test_resolves_names_demonyms_capitals_metonyms_and_abbreviations(nlp, text, expected):
+    assert codes(nlp, text) == expected
+
+
+def test_hyphenated_abbreviation_pairs_are_two_actors(nlp):
+    assert codes(nlp, "U.S.-South Korea drills") == ["USA", "KOR"]
+    assert codes(nlp, "US-Iraq relations") == ["USA", "IRQ"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["patrols in the South China Sea", "the Washington Post reported", "New Mexico wildfire", "a turkey dinner", "us and them"],
+)
+def test_places_and_lower_case_words_are_not_actors(nlp, text):
+    assert codes(nlp, text) == []
+
+
+def test_longest_alias_wins(nlp):
+    assert codes(nlp, "Republic of Korea Navy") == ["KOR"]
+    assert codes(nlp, "Saudi Arabian jets") == ["SAU"]
+
+
+def test_every_state_code_is_iso_alpha3_and_unique():
+    from transforms.extraction.resources import read_jsonl
+
+    states = list(read_jsonl("states.jsonl"))
+    seen = [s["code"] for s in states]
+    assert len(seen) == len(set(seen))
+    assert all(len(code) == 3 and code.isupper() for code in seen)
+    assert len(states) >= 193  # every UN member state, plus a few more
+
+
+def test_no_alias_points_to_two_actors():
+    index: dict[str, set[str]] = {}
+    for alias in load_aliases():
+        index.setdefault(alias.text, set()).add(alias.code)
+    ambiguous = {text: sorted(c) for text, c in index.items() if len(c) > 1}
+    assert ambiguous == {}
+
+
+def test_resolve_helper():
+    assert resolve("Kremlin") == "RUS"
+    assert resolve("South China Sea") is None
+    assert resolve("Atlantis") is None
