@@ -58,6 +58,79 @@ class FeedState:
     sent: "OrderedDict[str, None]" = field(default_factory=OrderedDict)
 
 
+@dataclass(frozen=True)
+class PollPolicy:
+    """How often to poll, how far to back off, how many sent ids to remember per feed."""
+
+    interval: float = 300.0
+    max_backoff: float = 3600.0
+    remember: int = 5000
+
+
+@dataclass
+class PollStep:
+    """What one fetch of one feed gave: the outcome counter to bump, unsent items, a report."""
+
+    outcome: str
+    new_items: list[FeedItem] = field(default_factory=list)
+    report: str | None = None
+    entries_skipped: int = 0
+
+
+def read_poll(
+    state: FeedState, result: FetchResult, *, now: float, policy: PollPolicy, rng: random.Random
+) -> PollStep:
+    """Apply one fetch result to a feed's state; the items it returns are not yet marked sent.
+
+    Shared by the process-side poller and the Dataflow polling pipeline, so both schedule,
+    back off, report and de-duplicate the same way.
+    """
+    if result.not_modified:
+        return PollStep("not_modified", report=_succeeded(state, now, policy, rng))
+    if not result.ok:
+        return PollStep("fetch_errors", report=_failed(state, result.error or "unknown error", now, policy, rng))
+    parsed = parse_feed(
+        result.body, outlet=state.feed.outlet, fetched_at=iso_utc(now), feed_url=state.feed.url,
+        content_type=result.content_type,
+    )
+    if not parsed.ok and not parsed.items:
+        report = _failed(state, parsed.error or "not a feed", now, policy, rng)
+        return PollStep("parse_errors", report=report, entries_skipped=parsed.entries_skipped)
+    new_items = [item for item in parsed.items if item.item_id not in state.sent]
+    return PollStep("fetched", new_items=new_items, entries_skipped=parsed.entries_skipped)
+
+
+def commit_sent(
+    state: FeedState, step: PollStep, result: FetchResult, *, now: float, policy: PollPolicy, rng: random.Random
+) -> str | None:
+    """Once the step's items are delivered: remember them and the feed's validators."""
+    for item in step.new_items:
+        state.sent[item.item_id] = None
+    while len(state.sent) > policy.remember:
+        state.sent.popitem(last=False)
+    state.etag, state.last_modified = result.etag, result.last_modified
+    return _succeeded(state, now, policy, rng)
+
+
+def _succeeded(state: FeedState, now: float, policy: PollPolicy, rng: random.Random) -> str | None:
+    report = f"feed {state.feed.outlet} recovered after {state.failures} failed poll(s)" if state.failures else None
+    state.failures, state.last_error = 0, None
+    state.next_due = now + policy.interval * rng.uniform(0.9, 1.1)
+    return report
+
+
+def _failed(state: FeedState, error: str, now: float, policy: PollPolicy, rng: random.Random) -> str | None:
+    """Back off; report once per failure streak (or when the error changes), not on every retry."""
+    state.failures += 1
+    delay = backoff_delay(state.failures, interval=policy.interval, cap=policy.max_backoff, rng=rng)
+    state.next_due = now + delay
+    report = None
+    if state.failures == 1 or error != state.last_error:
+        report = f"feed {state.feed.outlet} ({state.feed.url}) failed: {error}; retrying with backoff (next in {delay:.0f}s)"
+    state.last_error = error
+    return report
+
+
 class FeedPoller:
     """Fetch due feeds, parse them, and send unseen items to a sink."""
 
@@ -77,10 +150,8 @@ class FeedPoller:
     ):
         self.states = [FeedState(feed=f) for f in feeds]
         self.sink = sink
-        self.interval = interval
-        self.max_backoff = max_backoff
+        self.policy = PollPolicy(interval=interval, max_backoff=max_backoff, remember=remember)
         self.workers = workers
-        self.remember = remember
         self.fetch = fetch
         self.clock = clock
         self.report = reporter or (lambda message: log.warning("%s", message))
@@ -97,65 +168,32 @@ class FeedPoller:
             results = list(
                 pool.map(lambda s: self.fetch(s.feed.url, etag=s.etag, last_modified=s.last_modified), due)
             )
-        sent = 0
-        fetched_at = iso_utc(now)
-        for state, result in zip(due, results):
-            sent += self._handle(state, result, fetched_at, now)
-        return sent
+        return sum(self._handle(state, result, now) for state, result in zip(due, results))
 
-    def _handle(self, state: FeedState, result: FetchResult, fetched_at: str, now: float) -> int:
+    def _handle(self, state: FeedState, result: FetchResult, now: float) -> int:
         self.stats["polls"] += 1
-        if result.not_modified:
-            self.stats["not_modified"] += 1
-            self._succeeded(state, now)
+        step = read_poll(state, result, now=now, policy=self.policy, rng=self._rng)
+        self.stats[step.outcome] += 1
+        self.stats["entries_skipped"] += step.entries_skipped
+        if step.report:
+            self.report(step.report)
+        if step.outcome != "fetched":
             return 0
-        if not result.ok:
-            self.stats["fetch_errors"] += 1
-            self._failed(state, result.error or "unknown error", now)
-            return 0
-        parsed = parse_feed(
-            result.body, outlet=state.feed.outlet, fetched_at=fetched_at, feed_url=state.feed.url,
-            content_type=result.content_type,
-        )
-        self.stats["entries_skipped"] += parsed.entries_skipped
-        if not parsed.ok and not parsed.items:
-            self.stats["parse_errors"] += 1
-            self._failed(state, parsed.error or "not a feed", now)
-            return 0
-        new_items = [item for item in parsed.items if item.item_id not in state.sent]
-        if new_items:
+        if step.new_items:
             try:
-                self.sink.send(new_items)
+                self.sink.send(step.new_items)
             except Exception as exc:  # keep them unsent: the next poll offers them again
                 self.stats["publish_errors"] += 1
-                self.report(f"could not publish {len(new_items)} item(s) from {state.feed.outlet}: {exc}; will retry")
-                state.next_due = now + min(self.interval, 30.0)
+                self.report(
+                    f"could not publish {len(step.new_items)} item(s) from {state.feed.outlet}: {exc}; will retry"
+                )
+                state.next_due = now + min(self.policy.interval, 30.0)
                 return 0
-            for item in new_items:
-                state.sent[item.item_id] = None
-            while len(state.sent) > self.remember:
-                state.sent.popitem(last=False)
-        self.stats["items_sent"] += len(new_items)
-        state.etag, state.last_modified = result.etag, result.last_modified
-        self._succeeded(state, now)
-        return len(new_items)
-
-    def _succeeded(self, state: FeedState, now: float) -> None:
-        if state.failures:
-            self.report(f"feed {state.feed.outlet} recovered after {state.failures} failed poll(s)")
-        state.failures, state.last_error = 0, None
-        state.next_due = now + self.interval * self._rng.uniform(0.9, 1.1)
-
-    def _failed(self, state: FeedState, error: str, now: float) -> None:
-        state.failures += 1
-        delay = backoff_delay(state.failures, interval=self.interval, cap=self.max_backoff, rng=self._rng)
-        state.next_due = now + delay
-        if state.failures == 1 or error != state.last_error:
-            self.report(
-                f"feed {state.feed.outlet} ({state.feed.url}) failed: {error}; "
-                f"retrying with backoff (next in {delay:.0f}s)"
-            )
-        state.last_error = error
+        report = commit_sent(state, step, result, now=now, policy=self.policy, rng=self._rng)
+        if report:
+            self.report(report)
+        self.stats["items_sent"] += len(step.new_items)
+        return len(step.new_items)
 
     def save_state(self, path: str | Path) -> None:
         """Persist what was sent and the validators per feed, so a restart does not re-send old items."""
@@ -189,11 +227,11 @@ class FeedPoller:
                 continue
             known += 1
             state.etag, state.last_modified = saved.get("etag"), saved.get("last_modified")
-            state.sent = OrderedDict((str(i), None) for i in saved.get("sent", [])[-self.remember:])
+            state.sent = OrderedDict((str(i), None) for i in saved.get("sent", [])[-self.policy.remember:])
         return known
 
     def seconds_until_due(self) -> float:
-        return max(0.0, min((s.next_due for s in self.states), default=self.interval) - self.clock())
+        return max(0.0, min((s.next_due for s in self.states), default=self.policy.interval) - self.clock())
 
     def run(
         self, stop: threading.Event, *, heartbeat_every: float = 5.0, state_path: str | Path | None = None

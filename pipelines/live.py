@@ -25,7 +25,7 @@ from pipelines.stages import StageOptions
 
 log = logging.getLogger(__name__)
 
-LOCAL_RUNNERS = ("BundleBasedDirectRunner", "DirectRunner", "SwitchingDirectRunner")
+LOCAL_RUNNERS = ("BundleBasedDirectRunner", "DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
 
 Printer = Callable[[str], None]
 
@@ -129,15 +129,10 @@ class LiveMonitor:
                     self.sink.heartbeat(0)
                 except Exception:
                     pass
-            if self.settings.runner in LOCAL_RUNNERS:
-                try:
-                    self.result.cancel()
-                except Exception as exc:
-                    log.debug("cancel: %s", exc)
-            else:  # a cloud job outlives this process; the operator cancels it deliberately
-                job_id = getattr(self.result, "job_id", lambda: None)()
-                self.say(f"the {self.settings.runner} job {job_id or ''} keeps running; cancel it from the console "
-                         "or with `gcloud dataflow jobs cancel`")
+            try:
+                self.result.cancel()
+            except Exception as exc:
+                log.debug("cancel: %s", exc)
             totals = counter_totals(self.result)
             self.result = None
         if self._console_future is not None:
@@ -174,3 +169,31 @@ def format_alert_line(alert: dict) -> str:
             f"[{alert.get('kind', '?'):6}] {alert.get('type', '?'):13} {partners:20} "
             f"outlets={alert.get('outlet_count', '?')} {alert.get('title', '')}"
         )
+
+
+def submit_cloud_jobs(settings: LiveSettings, *, say: Printer = print) -> list[str]:
+    """Start the monitor and the polling job on a cloud runner (Dataflow); they outlive this process.
+
+    Returns the job ids. Nothing runs locally: polling is the `pipelines.polling` job.
+    """
+    from connectors.poller import PollPolicy
+    from pipelines.polling import build_polling
+
+    import apache_beam as beam
+
+    s = settings
+    created = ensure_alerts_topic_with_schema(s.topology) + ensure_topology(s.topology, console=False)
+    for path in created:
+        say(f"created {path}")
+    monitor = start_monitor(
+        MonitorConfig(s.topology.items_subscription_path, s.topology.alerts_topic_path, s.stages),
+        streaming_options(s.runner, s.beam_flags),
+    )
+    polling = beam.Pipeline(options=streaming_options(s.runner, s.beam_flags))
+    build_polling(polling, s.feeds, s.topology.items_topic_path,
+                  PollPolicy(interval=s.poll_interval, max_backoff=s.max_backoff))
+    poll_result = polling.run()
+    job_ids = [str(getattr(r, "job_id", lambda: "?")()) for r in (monitor, poll_result)]
+    say(f"submitted to {s.runner}: monitor job {job_ids[0]}, polling job {job_ids[1]}; "
+        "they keep running until cancelled (`gcloud dataflow jobs cancel JOB_ID`)")
+    return job_ids

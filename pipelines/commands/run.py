@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="stop after this long (default: run until Ctrl-C)")
     parser.add_argument("--spacy-model", default=None, help="optional installed spaCy pipeline to add to extraction")
     parser.add_argument("--runner", default="BundleBasedDirectRunner",
-                        help="Beam runner for the streaming job (default: %(default)s; see deploy/ for Dataflow)")
+                        help="Beam runner (default: %(default)s). DataflowRunner submits the monitor and a "
+                             "polling job to Dataflow and returns; see deploy/dataflow.md")
     parser.add_argument("--state", metavar="FILE", default=None,
                         help="where the poller remembers sent items across restarts "
                              "(default: poller-PROJECT.json in the allywatch state directory)")
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from connectors.feed_list import FeedListError, default_feeds, load_feed_list
     from connectors.local_state import state_dir
-    from pipelines.live import LiveMonitor, LiveSettings
+    from pipelines.live import LOCAL_RUNNERS, LiveMonitor, LiveSettings, submit_cloud_jobs
     from pipelines.run_summary import format_counters
     from pipelines.stages import StageOptions
 
@@ -79,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
         poller_state=state_path,
     )
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    if args.runner not in LOCAL_RUNNERS:
+        if not args.project:
+            print(f"allywatch run: --runner {args.runner} needs --project (the cloud project for Pub/Sub and the job)",
+                  file=sys.stderr)
+            return 2
+        submit_cloud_jobs(settings, say=say)
+        return 0
     monitor = LiveMonitor(settings, say=say, on_alert=lambda line: print(line, flush=True))
     stopping = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
