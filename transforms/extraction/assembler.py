@@ -27,6 +27,8 @@ NEGATION_WINDOW = 6
 CONCERN_PRE_WINDOW = 4
 CONCERN_POST_WINDOW = 2
 MODAL_WINDOW = 8
+HOSTILITY_NEAR_CONCERN = 5
+JOINT_PREP_WINDOW = 4
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,13 @@ def has_joint_evidence(view: DocView, actors: Sequence[Span], cues: Sequence[Spa
     start, end = _segment_bounds(view, seg)
     if _cues_in(cues, "joint", start, end):
         return True
+    # "with", "alongside", "joins" only count when a party follows: "drills with three US
+    # ships" is joint, "drills with 80,000 troops" is not.
+    mention_starts = {actors[i].start for i in partner_idx}
+    for cue in _cues_in(cues, "joint_prep", start, end):
+        if cue.label == "joint_prep" and view.lower[cue.start] != "and":
+            if any(k in mention_starts for k in range(cue.end, min(end, cue.end + JOINT_PREP_WINDOW))):
+                return True
     mentions = sorted((actors[i] for i in partner_idx if view.segment[actors[i].start] == seg), key=lambda a: a.start)
     for left, right in zip(mentions, mentions[1:]):
         if left.label != right.label and all(view.lower[k] in COORDINATION for k in range(left.end, right.start)):
@@ -165,13 +174,30 @@ def has_joint_evidence(view: DocView, actors: Sequence[Span], cues: Sequence[Spa
     return False
 
 
-def is_hostile(view: DocView, cues: Sequence[Span], seg: int) -> bool:
+def is_hostile(view: DocView, cues: Sequence[Span], seg: int, context_tokens: set[int]) -> bool:
     """Conflict vocabulary in the title or the trigger's sentence: attacks, clashes, targets,
     de-escalation talks. The guide counts wars, threats and peace talks between adversaries
-    as `none`."""
+    as `none`. Conflict words inside a context clause ("amid tensions") describe the
+    background, not the parties, and do not count."""
     t_start, t_end = _segment_bounds(view, 0)
     s_start, s_end = _segment_bounds(view, seg)
-    return bool(_cues_in(cues, "hostility", t_start, t_end) or _cues_in(cues, "hostility", s_start, s_end))
+    found = _cues_in(cues, "hostility", t_start, t_end) + _cues_in(cues, "hostility", s_start, s_end)
+    return any(c.start not in context_tokens for c in found)
+
+
+def context_token_set(view: DocView, cues: Sequence[Span], trigger: Span) -> set[int]:
+    """Token positions inside context clauses (see `context_mentions`)."""
+    out: set[int] = set()
+    for cue in cues:
+        if cue.label != "context":
+            continue
+        clause_end = cue.end
+        while clause_end < len(view.lower) and view.segment[clause_end] == view.segment[cue.start] and view.lower[clause_end] not in CLAUSE_END:
+            clause_end += 1
+        if cue.start <= trigger.start < clause_end:
+            continue
+        out.update(range(cue.start, clause_end))
+    return out
 
 
 def concern_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView) -> set[int]:
@@ -240,8 +266,8 @@ def build_candidate(
         return None
     if rule.forbid and any(view.lower[k] in rule.forbid for k in range(seg_start, seg_end)):
         return None
-    if is_hostile(view, cues, seg):
-        return None
+    if any(c.label == "non_military" and c.start < trigger.end and trigger.start < c.end for c in cues):
+        return None  # "food security talks", "national security law"
     if is_negated(trigger, cues, seg_start) or is_reaction(trigger, cues, seg_start):
         return None
     if is_hypothetical(trigger, cues, seg_start):
@@ -263,7 +289,7 @@ def build_candidate(
     for code in rule.implies:
         if code not in partners and len(partners) < 2:
             partners.append(code)
-    if len(partners) < 2 and not (rule.single_party and partners):
+    if len(partners) < 2 and not (rule.single_party and partners and seg == 0):
         return None
     if rule.needs_joint and not rule.implies:
         core = [i for i in by_seg.get(seg, []) if i not in concerns_idx and i not in context_idx]
@@ -273,7 +299,14 @@ def build_candidate(
         code for code in _codes(actors, [i for s in lead_segs for i in by_seg.get(s, []) if i in concerns_idx])
         if code not in partners
     ]
-    score = rule.weight * (1.0 if seg == 0 else 0.92 if seg == 1 else 0.7)
+    # Hostility between the would-be partners rules the item out; conflict words next to
+    # a named threat are about it ("scrambles to intercept Russian warships").
+    exempt = context_token_set(view, cues, trigger)
+    for i in concerns_idx:
+        exempt.update(range(actors[i].start - HOSTILITY_NEAR_CONCERN, actors[i].end + HOSTILITY_NEAR_CONCERN))
+    if is_hostile(view, cues, seg, exempt):
+        return None
+    score = rule.weight * (1.0 if seg == 0 else 0.85 if seg == 1 else 0.7)
     event_type = rule.type
     if event_type == "setback" and _cues_in(cues, "talks_frame", seg_start, trigger.start):
         # "Talks over / deadline for withdrawing troops": the news is the dialogue.
