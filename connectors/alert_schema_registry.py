@@ -41,24 +41,35 @@ def ensure_alert_schema(client: pubsub_v1.SchemaServiceClient, project: str) -> 
     try:
         existing = client.get_schema(request={"name": name, "view": "FULL"})
     except gexc.NotFound:
-        client.create_schema(
-            request={
-                "parent": f"projects/{project}",
-                "schema_id": PUBSUB_SCHEMA_ID,
-                "schema": Schema(type_=Schema.Type.AVRO, definition=definition),
-            }
-        )
-        log.info("created schema %s", name)
-        return f"created schema {name} (Avro, derived from alert.v1.schema.json)"
+        try:
+            client.create_schema(
+                request={
+                    "parent": f"projects/{project}",
+                    "schema_id": PUBSUB_SCHEMA_ID,
+                    "schema": Schema(type_=Schema.Type.AVRO, definition=definition),
+                }
+            )
+        except gexc.AlreadyExists:  # created meanwhile by another process: compare it below
+            existing = client.get_schema(request={"name": name, "view": "FULL"})
+        else:
+            log.info("created schema %s", name)
+            return f"created schema {name} (Avro, derived from alert.v1.schema.json)"
     if existing.definition == definition:
         return None
-    client.commit_schema(request={"name": name, "schema": Schema(type_=Schema.Type.AVRO, definition=definition)})
-    log.info("committed a new revision of schema %s", name)
+    committed = client.commit_schema(
+        request={"name": name, "schema": Schema(type_=Schema.Type.AVRO, definition=definition)}
+    )
+    log.info("committed revision %s of schema %s", committed.revision_id, name)
     return f"updated schema {name}: new revision (the alert schema changed)"
 
 
-def _topic_settings(project: str) -> SchemaSettings:
-    return SchemaSettings(schema=schema_path(project), encoding=Encoding.JSON)
+def _topic_settings(project: str, first_revision_id: str = "") -> SchemaSettings:
+    """JSON encoding; `first_revision_id` stops older (looser) revisions from validating messages."""
+    return SchemaSettings(schema=schema_path(project), encoding=Encoding.JSON, first_revision_id=first_revision_id)
+
+
+def _current_revision(client: pubsub_v1.SchemaServiceClient, project: str) -> str:
+    return client.get_schema(request={"name": schema_path(project), "view": "BASIC"}).revision_id
 
 
 def ensure_alerts_topic_with_schema(topology: Topology) -> list[str]:
@@ -75,15 +86,22 @@ def ensure_alerts_topic_with_schema(topology: Topology) -> list[str]:
         change = ensure_alert_schema(schema_client, topology.project)
         if change:
             changes.append(change)
-        settings = _topic_settings(topology.project)
+        settings = _topic_settings(
+            topology.project, _current_revision(schema_client, topology.project) if change else ""
+        )
         try:
-            existing = publisher.get_topic(request={"topic": topic})
-        except gexc.NotFound:
             publisher.create_topic(request={"name": topic, "schema_settings": settings})
+        except gexc.AlreadyExists:  # e.g. created by ensure_topology: attach the schema below
+            pass
+        else:
             changes.append(f"created topic {topic} (messages checked against schema {PUBSUB_SCHEMA_ID}, JSON encoding)")
             return changes
-        current: Any = existing.schema_settings
-        if current.schema != settings.schema or current.encoding != settings.encoding:
+        current: Any = publisher.get_topic(request={"topic": topic}).schema_settings
+        if (
+            current.schema != settings.schema
+            or current.encoding != settings.encoding
+            or (settings.first_revision_id and current.first_revision_id != settings.first_revision_id)
+        ):
             publisher.update_topic(
                 request={
                     "topic": {"name": topic, "schema_settings": settings},

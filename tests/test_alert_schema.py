@@ -217,3 +217,27 @@ def test_registered_definition_is_the_derived_avro(schema_topic):
         request={"name": schema_path(topology.project), "view": "FULL"}
     )
     assert json.loads(registered.definition) == avro_schema()
+
+
+@pytest.mark.emulator
+def test_a_changed_schema_definition_is_committed_as_a_new_revision(pubsub_emulator):
+    topology = Topology(project=f"p-{uuid.uuid4().hex[:8]}")
+    client = pubsub_v1.SchemaServiceClient()
+    older = {"type": "record", "name": "Alert", "fields": [{"name": "alert_id", "type": "string"}]}
+    client.create_schema(
+        request={
+            "parent": f"projects/{topology.project}",
+            "schema_id": PUBSUB_SCHEMA_ID,
+            "schema": {"type_": "AVRO", "definition": json.dumps(older)},
+        }
+    )
+    changes = ensure_alerts_topic_with_schema(topology)
+    assert changes[0] == f"updated schema {schema_path(topology.project)}: new revision (the alert schema changed)"
+    registered = client.get_schema(request={"name": schema_path(topology.project), "view": "FULL"})
+    assert json.loads(registered.definition) == avro_schema()
+    # the older, looser revision no longer validates messages
+    settings = pubsub_v1.PublisherClient().get_topic(request={"topic": topology.alerts_topic_path}).schema_settings
+    assert settings.first_revision_id == registered.revision_id
+    with pytest.raises(Exception, match="400"):
+        pubsub_v1.PublisherClient().publish(topology.alerts_topic_path, b'{"alert_id": "x"}').result(timeout=30)
+    assert ensure_alerts_topic_with_schema(topology) == []
