@@ -109,7 +109,7 @@ def test_country_codes_are_iso_alpha3():
 def test_readme_table_rows_cover_every_property():
     rows = describe_properties()
     assert [row[0] for row in rows] == list(alert_json_schema()["properties"])
-    assert ("kind", "new | update", True) == rows[2][:3]
+    assert ("kind", "new / update", True) == rows[2][:3]
 
 
 # --- the Avro twin ------------------------------------------------------------------

@@ -80,7 +80,7 @@ def describe_properties() -> list[tuple[str, str, bool, str]]:
 
 def _type_label(prop: Mapping[str, Any], root: Mapping[str, Any]) -> str:
     if "enum" in prop:
-        return " | ".join(prop["enum"])
+        return " / ".join(prop["enum"])
     if prop.get("type") == "array":
         items = prop["items"]
         item_label = items["$ref"].rsplit("/", 1)[-1] if "$ref" in items else items.get("type", "?")
