@@ -22,13 +22,14 @@ from typing import Sequence
 from transforms.model import CooperationEvent
 
 SENTENCE_END = {".", "!", "?"}
-CLAUSE_END = {",", ";", ":", "—", "–", "(", ")", "|", '"', "“", "”", "and", "but"}
+CLAUSE_END = {",", ";", ":", "—", "–", "(", ")", "|", '"', "“", "”", "and", "but", "to", "that", "which", "who"}
 NEGATION_WINDOW = 6
 CONCERN_PRE_WINDOW = 4
 CONCERN_POST_WINDOW = 2
 MODAL_WINDOW = 8
 HOSTILITY_NEAR_CONCERN = 5
 JOINT_PREP_WINDOW = 4
+CANCEL_WINDOW = 4
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,9 @@ def build_candidate(
         return None
     score = rule.weight * (1.0 if seg == 0 else 0.85 if seg == 1 else 0.7)
     event_type = rule.type
+    if event_type not in ("setback", "agreement") and _cues_in(cues, "cancel", max(seg_start, trigger.start - CANCEL_WINDOW), trigger.start):
+        # "cancels joint drills", "suspends arms sales": a cooperation called off is a setback.
+        event_type = "setback"
     if event_type == "setback" and _cues_in(cues, "talks_frame", seg_start, trigger.start):
         # "Talks over / deadline for withdrawing troops": the news is the dialogue.
         event_type = "dialogue"

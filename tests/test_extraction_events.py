@@ -1,0 +1,139 @@
+"""End-to-end rules on hand-written items: triggers per type, partners, concerns, and the
+classic false alarms (negation, cancellation, third-party reactions, opinion, history,
+hostility, one-sided activity)."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.extraction import Extractor, extract_events
+from transforms.model import EVENT_TYPES
+
+
+@pytest.fixture(scope="module")
+def extractor() -> Extractor:
+    return Extractor()
+
+
+def only(extractor: Extractor, title: str, summary: str = ""):
+    events = extractor.extract(title, summary)
+    assert len(events) == 1, events
+    return events[0]
+
+
+@pytest.mark.parametrize(
+    "title, summary, etype, partners",
+    [
+        ("Japan and Australia sign defence pact", "", "agreement", ("AUS", "JPN")),
+        ("Philippines suspends termination of Visiting Forces Agreement with US", "", "agreement", ("PHL", "USA")),
+        ("Syria agrees to let Russia expand air base", "", "agreement", ("RUS", "SYR")),
+        ("Indian and Australian defence ministers meet to deepen military ties", "", "dialogue", ("AUS", "IND")),
+        ("Trump, Saudi king reaffirm defense ties", "", "dialogue", ("SAU", "USA")),
+        ("US and Russia to hold nuclear arms talks", "", "dialogue", ("RUS", "USA")),
+        ("Indian and Japanese navies hold joint exercise in Bay of Bengal", "", "exercise", ("IND", "JPN")),
+        ("Royal Navy frigate joins American destroyers for training exercise", "", "exercise", ("GBR", "USA")),
+        ("Singapore frigate to take part in Rimpac", "", "exercise", ("SGP", "USA")),
+        ("Canada will extend Operation Neon to enforce UN sanctions against North Korea", "", "operation", ("CAN", "UN")),
+        ("Australia and Indonesia begin joint patrols", "", "operation", ("AUS", "IDN")),
+        ("UN renews Lebanon peacekeeping mandate", "", "operation", ("LBN", "UN")),
+        ("US approves sale of torpedoes to Taiwan", "", "arms_transfer", ("TWN", "USA")),
+        ("UK to resume arms sales to Saudi Arabia despite Yemen fears", "", "arms_transfer", ("GBR", "SAU")),
+        ("Germany pledges military aid to Ukraine", "", "military_aid", ("DEU", "UKR")),
+        ("France sends warships in support of Greece", "", "military_aid", ("FRA", "GRC")),
+        ("US to withdraw 12,000 troops from Germany", "", "setback", ("DEU", "USA")),
+        ("Japan halts plan for US missile-defense system", "", "setback", ("JPN", "USA")),
+        ("South Korea cancels joint drills with US", "", "setback", ("KOR", "USA")),
+    ],
+)
+def test_trigger_per_type(extractor, title, summary, etype, partners):
+    event = only(extractor, title, summary)
+    assert (event.type, event.partners) == (etype, partners)
+    assert event.evidence and event.evidence in title + " " + summary
+
+
+def test_seed_story_partners_and_concerns(extractor):
+    event = only(
+        extractor,
+        "Canada and Japan's foreign ministers met on the sidelines of the G7 to announce defense "
+        "cooperation to combat Chinese and North Korean military activities",
+    )
+    assert event.type == "dialogue"
+    assert event.partners == ("CAN", "JPN")  # the G7 is the venue here, not a party
+    assert event.concerns == ("CHN", "PRK")
+
+
+def test_concern_from_counter_and_pressure(extractor):
+    assert only(extractor, "US warships support Malaysia against China pressure").concerns == ("CHN",)
+    event = only(extractor, "Palau offers US military new bases as Washington aims to counter China")
+    assert event.partners == ("PLW", "USA") and event.concerns == ("CHN",)
+
+
+@pytest.mark.parametrize(
+    "title, summary",
+    [
+        # negation
+        ("Turkey denies plan to buy more Russian missiles", ""),
+        ("Japan and South Korea will not hold joint drills this year", ""),
+        # third-party reactions and calls
+        ("China condemns US-Taiwan arms sale", ""),
+        ("Republicans urge Trump not to pull US troops from Germany", ""),
+        ("China sanctions Lockheed Martin for Taiwan arms sales", ""),
+        # opinion, explainers, history
+        ("Why is the US pulling out troops from Germany? | Inside Story", ""),
+        ("Could the US shut down the Open Skies treaty?", ""),
+        ("From the Archives, 1965: Australia commits troops to Vietnam", ""),
+        # hostility between the would-be partners; one state's own drills
+        ("Iran targets replica US aircraft carrier during military drills", ""),
+        ("China and India pull back troops from Himalayan border standoff", ""),
+        ("Russia holds military drills with 80,000 troops", ""),
+        ("Greece and Turkey stage rival military drills as tensions escalate", ""),
+        # hypotheticals
+        ("Kim's death could force US and South Korea to take military action", ""),
+        # not military at all
+        ("Australia and New Zealand discuss travel bubble", ""),
+        ("US and China sign phase one trade deal", ""),
+        ("China passes national security law for Hong Kong as UK objects", ""),
+        ("Black Lives Matter protests in London and Berlin in support of US marchers", ""),
+    ],
+)
+def test_false_alarms_are_rejected(extractor, title, summary):
+    assert extractor.extract(title, summary) == []
+
+
+def test_talks_about_a_withdrawal_are_dialogue(extractor):
+    event = only(extractor, "Iraq's Kadhimi, Trump sidestep setting deadline for withdrawing US troops from Iraq")
+    assert event.type == "dialogue"
+
+
+def test_codes_evidence_and_confidence(extractor):
+    event = only(extractor, "US approves sale of torpedoes to Taiwan")
+    assert (event.cameo, event.plover) == ("062", "COOPERATE:military")
+    assert 0.0 <= event.confidence <= 1.0
+    assert "sale" in event.evidence
+
+
+def test_extract_many_matches_extract(extractor):
+    pairs = [("US to withdraw troops from Germany", ""), ("Cat rescued from tree", ""), ("", "")]
+    assert list(extractor.extract_many(pairs)) == [extractor.extract(t, s) for t, s in pairs]
+
+
+def test_convenience_function_and_types():
+    events = extract_events("Japan and Australia sign defence pact", "")
+    assert events and events[0].type in EVENT_TYPES
+
+
+def test_html_and_entities_in_summaries_are_cleaned(extractor):
+    event = only(extractor, "Exercise news", "<p>Indian &amp; Japanese navies hold <b>joint exercise</b></p>")
+    assert event.partners == ("IND", "JPN")
+
+
+def test_doc_extensions_expose_each_stage(extractor):
+    doc = extractor.analyse("US to withdraw troops from Germany", "")
+    assert [a.label for a in doc._.actors] == ["USA", "DEU"]
+    assert doc._.triggers and doc._.language == "en"
+    assert doc._.cooperation_events[0].type == "setback"
+
+
+def test_unknown_trained_pipeline_fails_clearly():
+    with pytest.raises(OSError):
+        Extractor("no_such_pipeline_xx")
