@@ -22,7 +22,7 @@ from typing import Sequence
 from transforms.model import CooperationEvent
 
 SENTENCE_END = {".", "!", "?"}
-CLAUSE_END = {",", ";", ":", "—", "–", "(", ")", "|", '"', "“", "”", "and", "but", "to", "that", "which", "who"}
+CLAUSE_END = {",", ";", ":", "—", "–", "(", ")", "|", '"', "“", "”", "and", "but", "that", "which", "who"}
 NEGATION_WINDOW = 6
 CONCERN_PRE_WINDOW = 4
 CONCERN_POST_WINDOW = 2
@@ -30,6 +30,10 @@ MODAL_WINDOW = 8
 HOSTILITY_NEAR_CONCERN = 5
 JOINT_PREP_WINDOW = 4
 CANCEL_WINDOW = 4
+REACTION_SUBJECT_WINDOW = 3
+CONSEQUENCE_WINDOW = 4
+DOMESTIC_SUBJECT_WINDOW = 3
+VENUE_WINDOW = 3
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ def segment_ids(text: Sequence[str], whitespace: Sequence[str]) -> list[int]:
     return segments
 
 
+FRAMED = object()  # build_candidate's verdict for a trigger framed as not-news
+
+
 @dataclass
 class Candidate:
     trigger: Span
@@ -124,9 +131,42 @@ def is_negated(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
     return not any(o.start > last_negation and o.start <= last_negation + 2 for o in overrides)
 
 
-def is_reaction(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
-    """Someone reacting to, calling for or investigating the cooperation, before the trigger."""
-    return bool(_cues_in(cues, "reaction", seg_start, trigger.start))
+def is_reaction(trigger: Span, cues: Sequence[Span], seg_start: int,
+                actors: Sequence[Span] = (), partners: Sequence[str] = ()) -> bool:
+    """Someone reacting to, calling for or investigating the cooperation, before the trigger.
+
+    With `partners` given, a party's own statement is not a third-party reaction: when the
+    nearest actor before the reaction word is one of them ("Payne lashes Beijing ..." over
+    an Australian exercise with US ships), it does not count."""
+    for cue in _cues_in(cues, "reaction", seg_start, trigger.start):
+        subject = [a for a in actors if cue.start - REACTION_SUBJECT_WINDOW <= a.end <= cue.start]
+        if partners and subject and subject[-1].label in partners:
+            continue
+        return True
+    return False
+
+
+def is_title_reaction(view: DocView, cues: Sequence[Span], actors: Sequence[Span], partners: Sequence[str]) -> bool:
+    """The title frames the item as someone else's reaction, hypothesis or call ("China slams
+    ...", "... could ..."), so a cooperation described in the summary is background."""
+    t_start, t_end = _segment_bounds(view, 0)
+    if _cues_in(cues, "modal", t_start, t_end):
+        return True
+    end_marker = Span(t_end, t_end, "")
+    return is_reaction(end_marker, cues, t_start, actors, partners)
+
+
+def is_consequence_or_controversy(trigger: Span, cues: Sequence[Span], seg_end: int) -> bool:
+    """The cooperation is the subject of another story: "Troop withdrawal leaves Berlin
+    cold", "F-35 arms deal row"."""
+    after = [c for c in cues if trigger.end <= c.start < min(seg_end, trigger.end + CONSEQUENCE_WINDOW)]
+    return any(c.label in ("consequence", "controversy") for c in after)
+
+
+def is_domestic_politics(cues: Sequence[Span], seg_start: int) -> bool:
+    """Senators, lawmakers or activists as the sentence's subject: domestic politics around
+    a pact, which the guide calls `related`."""
+    return bool(_cues_in(cues, "domestic", seg_start, seg_start + DOMESTIC_SUBJECT_WINDOW))
 
 
 def is_hypothetical(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
@@ -186,6 +226,19 @@ def is_hostile(view: DocView, cues: Sequence[Span], seg: int, context_tokens: se
     return any(c.start not in context_tokens for c in found)
 
 
+def _context_tokens_any(view: DocView, cues: Sequence[Span]) -> set[int]:
+    """Token positions inside any context clause (whatever it holds)."""
+    out: set[int] = set()
+    for cue in cues:
+        if cue.label != "context":
+            continue
+        clause_end = cue.end
+        while clause_end < len(view.lower) and view.segment[clause_end] == view.segment[cue.start] and view.lower[clause_end] not in CLAUSE_END:
+            clause_end += 1
+        out.update(range(cue.end, clause_end))
+    return out
+
+
 def context_token_set(view: DocView, cues: Sequence[Span], trigger: Span) -> set[int]:
     """Token positions inside context clauses (see `context_mentions`)."""
     out: set[int] = set()
@@ -235,6 +288,11 @@ def context_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView
         for i, actor in enumerate(actors):
             if cue.end <= actor.start < clause_end:
                 out.add(i)
+    for cue in cues:
+        if cue.label == "venue":  # "on the sidelines of the G7": a place, not a party
+            for i, actor in enumerate(actors):
+                if cue.end <= actor.start < cue.end + VENUE_WINDOW:
+                    out.add(i)
     t_start, t_end = _segment_bounds(view, 0)
     colon = next((k for k in range(t_start, min(t_end, t_start + 5)) if view.text[k] == ":"), None)
     if colon is not None and not (t_start <= trigger.start < colon):
@@ -269,10 +327,12 @@ def build_candidate(
         return None
     if any(c.label == "non_military" and c.start < trigger.end and trigger.start < c.end for c in cues):
         return None  # "food security talks", "national security law"
-    if is_negated(trigger, cues, seg_start) or is_reaction(trigger, cues, seg_start):
-        return None
-    if is_hypothetical(trigger, cues, seg_start):
-        return None
+    if (is_negated(trigger, cues, seg_start) or is_hypothetical(trigger, cues, seg_start)
+            or is_consequence_or_controversy(trigger, cues, seg_end) or is_domestic_politics(cues, seg_start)
+            or is_reaction(trigger, cues, seg_start)):
+        return FRAMED
+    if seg > 0 and trigger.start in _context_tokens_any(view, cues):
+        return None  # "..., after Trump confirmed plans to slash forces": background
     context_idx = context_mentions(actors, cues, view, trigger)
     by_seg: dict[int, list[int]] = {}
     for i, actor in enumerate(actors):
@@ -291,6 +351,8 @@ def build_candidate(
         if code not in partners and len(partners) < 2:
             partners.append(code)
     if len(partners) < 2 and not (rule.single_party and partners and seg == 0):
+        return None
+    if seg > 0 and is_title_reaction(view, cues, actors, partners):
         return None
     if rule.needs_joint and not rule.implies:
         core = [i for i in by_seg.get(seg, []) if i not in concerns_idx and i not in context_idx]
@@ -341,8 +403,16 @@ def assemble(
         key=lambda t: (-rules[t.rule].weight, view.segment[t.start], t.start),
     )
     candidates: list[Candidate] = []
+    title_framed = False
     for trigger in ordered:
+        if title_framed and view.segment[trigger.start] > 0:
+            continue
         candidate = build_candidate(trigger, rules[trigger.rule], view, actors, cues, concerns_idx)
+        if candidate is FRAMED:
+            # The title presents the cooperation as negated, hypothetical, contested or
+            # reacted to: the summary's details of it are not news either.
+            title_framed = title_framed or view.segment[trigger.start] == 0
+            continue
         if candidate is not None:
             candidates.append(candidate)
     candidates.sort(key=lambda c: (-c.score, view.segment[c.trigger.start], c.trigger.start))
