@@ -89,3 +89,35 @@ def test_eval_rejects_bad_label_files(tmp_path, capsys):
     labels.write_text('{"id": 1}\n', encoding="utf-8")
     assert main(["eval", "extraction", str(labels)]) == 2
     assert "no 'gold' field" in capsys.readouterr().err
+
+
+def test_eval_fits_a_calibration(tmp_path, capsys):
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in LABELS), encoding="utf-8")
+    target = tmp_path / "calibration.json"
+    assert main(["eval", "extraction", str(labels), "--fit-calibration", str(target)]) == 0
+    points = json.loads(target.read_text(encoding="utf-8"))["points"]
+    assert points and all(0.0 < y < 1.0 for _, y in points)
+
+
+def test_one_failing_item_does_not_fail_its_chunk(tmp_path, capsys, monkeypatch):
+    from transforms.extraction import extractor as module
+
+    original = module.Extractor.extract
+
+    def flaky(self, title, summary):
+        if "boom" in title:
+            raise RuntimeError("boom")
+        return original(self, title, summary)
+
+    monkeypatch.setattr(module.Extractor, "extract", flaky)
+    monkeypatch.setattr(module, "item_text", lambda t, s: (_ for _ in ()).throw(RuntimeError("boom")) if "boom" in t else f"{t}\n\n{s}")
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "title": "US to withdraw troops from Germany"}) + "\n"
+                      + json.dumps({"id": "b", "title": "boom"}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["extract", str(source), "-o", str(out)]) == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["events"][0]["type"] == "setback"
+    assert lines[1]["id"] == "b" and "boom" in lines[1]["error"]
+    assert "in.jsonl:2: extraction failed" in capsys.readouterr().err

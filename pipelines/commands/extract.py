@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 PROGRESS_EVERY = 1000
+CHUNK = 512
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +52,44 @@ def _lines(handle: IO[str]) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
+def _process(chunk, extractor, sink, counts: dict, name, started: float) -> None:
+    """Extract a chunk of parsed lines through `nlp.pipe` and write one line per input line."""
+    good = [(number, item) for number, item, error in chunk if error is None]
+    pairs = [(item["title"], item.get("summary") or "") for _, item in good]
+    failures: dict[int, Exception] = {}
+    try:
+        results = dict(zip((n for n, _ in good), extractor.extract_many(pairs)))
+    except Exception:
+        # Find the bad item(s) one by one so that only they fail, not the whole chunk.
+        results = {}
+        for (number, _), (title, summary) in zip(good, pairs):
+            try:
+                results[number] = extractor.extract(title, summary)
+            except Exception as exc:
+                failures[number] = exc
+    for number, item, error in chunk:
+        if error is not None:
+            counts["errors"] += 1
+            print(f"extract: {name}:{number}: {error}", file=sys.stderr)
+            sink.write(json.dumps({"id": None, "line": number, "error": error, "events": []}) + "\n")
+            continue
+        counts["items"] += 1
+        if number in failures:
+            counts["errors"] += 1
+            print(f"extract: {name}:{number}: extraction failed: {failures[number]!r}", file=sys.stderr)
+            sink.write(json.dumps({"id": item.get("id"), "error": f"extraction failed: {failures[number]}", "events": []}) + "\n")
+            continue
+        events = results[number]
+        if not events and extractor.language(item["title"], item.get("summary") or "") != "en":
+            counts["non_english"] += 1
+        counts["with_events"] += bool(events)
+        counts["events"] += len(events)
+        sink.write(json.dumps({"id": item.get("id"), "events": [e.to_dict() for e in events]}, ensure_ascii=False) + "\n")
+        if counts["items"] % PROGRESS_EVERY == 0:
+            rate = counts["items"] / max(time.perf_counter() - started, 1e-9)
+            print(f"extract: {counts['items']} items, {counts['events']} events ({rate:,.0f} items/s)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from transforms.extraction import Extractor
 
@@ -68,32 +107,15 @@ def run(args: argparse.Namespace) -> int:
     counts = {"items": 0, "errors": 0, "non_english": 0, "with_events": 0, "events": 0}
     started = time.perf_counter()
     with source, sink_ctx as sink:
+        chunk: list[tuple[int, dict | None, str | None]] = []
         for number, line in _lines(source):
             item, error = parse_line(line)
-            if error:
-                counts["errors"] += 1
-                print(f"extract: {args.input}:{number}: {error}", file=sys.stderr)
-                sink.write(json.dumps({"id": None, "line": number, "error": error, "events": []}) + "\n")
-                continue
-            counts["items"] += 1
-            title, summary = item["title"], item.get("summary") or ""
-            try:
-                if extractor.language(title, summary) != "en":
-                    counts["non_english"] += 1
-                    events = []
-                else:
-                    events = extractor.extract(title, summary)
-            except Exception as exc:  # keep going: one bad item must not lose the rest
-                counts["errors"] += 1
-                print(f"extract: {args.input}:{number}: extraction failed: {exc!r}", file=sys.stderr)
-                sink.write(json.dumps({"id": item.get("id"), "error": f"extraction failed: {exc}", "events": []}) + "\n")
-                continue
-            counts["with_events"] += bool(events)
-            counts["events"] += len(events)
-            sink.write(json.dumps({"id": item.get("id"), "events": [e.to_dict() for e in events]}, ensure_ascii=False) + "\n")
-            if counts["items"] % PROGRESS_EVERY == 0:
-                rate = counts["items"] / max(time.perf_counter() - started, 1e-9)
-                print(f"extract: {counts['items']} items, {counts['events']} events ({rate:,.0f} items/s)", file=sys.stderr)
+            chunk.append((number, item, error))
+            if len(chunk) >= CHUNK:
+                _process(chunk, extractor, sink, counts, args.input, started)
+                chunk = []
+        if chunk:
+            _process(chunk, extractor, sink, counts, args.input, started)
     seconds = time.perf_counter() - started
     print(
         f"extract: done: {counts['items']} items, {counts['with_events']} with events, {counts['events']} events, "

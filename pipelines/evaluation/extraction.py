@@ -260,6 +260,39 @@ def as_json(scores: Scores, labels: Path, split: str) -> dict:
     }
 
 
+def fit_and_write_calibration(records: Sequence[dict], path: Path, split: str, spacy_model: str | None = None) -> int:
+    """Fit confidence = P(the item is a labelled event of the predicted type | rule score).
+
+    Every item the extractor flags counts, `related` ones included (as not events): an
+    analyst sees those alerts too, so the confidence must price them in.
+    """
+    from transforms.extraction import Extractor
+    from transforms.extraction.calibration import fit_calibration
+    from transforms.extraction.extractor import item_text
+
+    extractor = Extractor(spacy_model)
+    scores: list[float] = []
+    correct: list[bool] = []
+    texts = (item_text(r.get("title") or "", r.get("summary") or "") for r in records)
+    for record, doc in zip(records, extractor.nlp.pipe(texts)):
+        candidates = doc._.event_candidates
+        if not candidates:
+            continue
+        top = candidates[0]
+        gold = record["gold"]
+        scores.append(top.score)
+        correct.append(gold["rel"] == "event" and gold.get("type") == (top.event_type or top.rule.type))
+    points = fit_calibration(scores, correct)
+    payload = {
+        "_doc": f"Score -> confidence, fitted by `allywatch eval extraction LABELS --split {split} "
+                f"--fit-calibration` on {len(scores)} flagged items ({sum(correct)} correct); see calibration.py.",
+        "points": points,
+    }
+    path.write_text(json.dumps(payload) + "\n", encoding="utf-8")
+    print(f"calibration: {len(scores)} flagged items, {sum(correct)} correct -> {points} written to {path}")
+    return 0
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("labels", type=Path, metavar="LABELS.jsonl", help="labelled items (dev.jsonl format)")
     parser.add_argument("--split", choices=SPLITS, default="all",
@@ -267,6 +300,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spacy-model", default=None, help="trained spaCy pipeline to add (default: blank English)")
     parser.add_argument("--errors", type=int, default=20, help="how many worst errors to print (default 20)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the report")
+    parser.add_argument("--fit-calibration", type=Path, default=None, metavar="CALIBRATION.json",
+                        help="fit the score->confidence map on these items (use --split tune) and write it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -278,6 +313,8 @@ def run(args: argparse.Namespace) -> int:
     if not records:
         print(f"eval extraction: no labelled items in {args.labels} (split {args.split})", file=sys.stderr)
         return 2
+    if args.fit_calibration:
+        return fit_and_write_calibration(records, args.fit_calibration, args.split, args.spacy_model)
     predictions, non_english, seconds = predict(records, args.spacy_model)
     scores = score(records, predictions)
     scores.non_english = non_english
