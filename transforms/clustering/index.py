@@ -49,6 +49,10 @@ COMPATIBLE_TYPES: frozenset[frozenset[str]] = frozenset(
 )
 
 
+# Copies share nearly all their words; the (costlier) shingle comparison runs only above this.
+COPY_WORD_GATE = 0.5
+
+
 @dataclass(frozen=True)
 class ClusteringConfig:
     """Tunables of clustering; defaults were chosen on the dev labels (see the README)."""
@@ -69,8 +73,8 @@ class ClusteringConfig:
     """How much the requirement grows per day of gap beyond `near_window_s`."""
     syndication_threshold: float = 0.7
     """Estimated character-shingle Jaccard above which a report is a copy of another."""
-    max_candidates: int = 64
-    """At most this many newest clusters are scored per lookup list (bounds per-item cost)."""
+    max_candidates: int = 32
+    """At most this many clusters are scored from each lookup (bounds the per-item cost)."""
     lsh_bands: int = 16
     shingle_signature: int = 64
 
@@ -101,8 +105,8 @@ class Member:
     cameo: str
     plover: str
     evidence: str
-    words: tuple[int, ...]
-    shingles: tuple[int, ...]
+    words: frozenset[int]
+    shingles: bytes
     syndicated_of: str | None = None
     repost_of: str | None = None
 
@@ -136,7 +140,7 @@ class Cluster:
     alerted_outlets: int = 0
     due: float | None = None
     lsh_keys: set[int] = field(default_factory=set)
-    partner_keys: set[frozenset[str]] = field(default_factory=set)
+    partner_keys: set[tuple[str, frozenset[str]]] = field(default_factory=set)
 
     def outlets(self) -> list[str]:
         """Outlets with at least one independent (non-syndicated) report, in order of arrival."""
@@ -214,8 +218,8 @@ def member_from(item_event: ItemEvent, ts: float, config: ClusteringConfig) -> M
         cameo=event.cameo,
         plover=event.plover,
         evidence=event.evidence,
-        words=text.word_features(item.title, item.summary),
-        shingles=text.minhash(shingles, config.shingle_signature),
+        words=frozenset(text.word_features(item.title, item.summary)),
+        shingles=text.signature_bytes(text.minhash(shingles, config.shingle_signature)),
     )
 
 
@@ -253,7 +257,7 @@ class ClusterIndex:
         self.clusters: dict[int, Cluster] = {}
         self.clock: float = float("-inf")
         self._next_seq = 0
-        self._by_partners: dict[frozenset[str], dict[int, None]] = {}
+        self._by_partners: dict[tuple[str, frozenset[str]], dict[int, None]] = {}
         self._by_band: dict[int, dict[int, None]] = {}
         self._expiry: list[tuple[float, int]] = []
         self._due: list[tuple[float, int]] = []
@@ -336,19 +340,42 @@ class ClusterIndex:
         return self._join(cluster, member, similarity)
 
     def _candidates(self, member: Member) -> Iterator[Cluster]:
+        """Clusters worth scoring, at most `max_candidates` from each of two lookups.
+
+        Partner lookup: clusters with a member of the same partner set, one partner fewer,
+        or one partner more, newest first. Text lookup: clusters sharing a MinHash band of
+        the story words, the smallest (rarest-word) buckets first, a few newest from each.
+        """
         cap = self.config.max_candidates
-        lists: list[dict[int, None]] = []
-        for key in _partner_lookup_keys(member.partners):
-            if key in self._by_partners:
-                lists.append(self._by_partners[key])
-        for band in text_bands(member.words, self.config.lsh_bands):
-            if band in self._by_band:
-                lists.append(self._by_band[band])
         seen: set[int] = set()
-        for seqs in lists:
-            for seq in itertools.islice(reversed(seqs), cap):
+        partner_lists = [
+            self._by_partners[key]
+            for key in _partner_lookup_keys(member.partners)
+            if key in self._by_partners
+        ]
+        taken = 0
+        for seqs in partner_lists:
+            for seq in reversed(seqs):
+                if taken >= cap:
+                    break
                 if seq not in seen:
                     seen.add(seq)
+                    taken += 1
+                    yield self.clusters[seq]
+        band_lists = sorted(
+            (self._by_band[band] for band in text_bands(member.words, self.config.lsh_bands)
+             if band in self._by_band),
+            key=len,
+        )
+        taken = 0
+        for position, seqs in enumerate(band_lists):
+            share = max(2, (cap - taken) // (len(band_lists) - position))
+            for seq in itertools.islice(reversed(seqs), share):
+                if taken >= cap:
+                    return
+                if seq not in seen:
+                    seen.add(seq)
+                    taken += 1
                     yield self.clusters[seq]
 
     def _best_cluster(self, member: Member) -> tuple[Cluster | None, float]:
@@ -368,27 +395,24 @@ class ClusterIndex:
         """(margin by which the best member of `cluster` admits `member`, its similarity)."""
         best_margin: float | None = None
         best_similarity = 0.0
-        union = cluster.partners()
         for other in cluster.members:
             gap = abs(member.ts - other.ts)
             partners = partner_relation(member.partners, other.partners)
             if partners == "disjoint":
-                partners = partner_relation(member.partners, union)
-            types = types_relation(member.type, other.type)
-            copy = text.signature_similarity(member.shingles, other.shingles)
-            if copy >= self.config.syndication_threshold and gap <= self.config.horizon_s:
-                return 1.0 + copy, copy
-            needed = required_similarity(self.config, gap, partners, types)
+                partners = partner_relation(member.partners, cluster.partners())
+            needed = required_similarity(
+                self.config, gap, partners, types_relation(member.type, other.type)
+            )
             if needed is None:
                 continue
             if _languages_differ(member, other):
-                strict = partners == "equal" and types == "same"
-                if strict and gap <= self.config.near_window_s:
-                    margin = 0.0
-                    if best_margin is None or margin > best_margin:
-                        best_margin, best_similarity = margin, 0.0
+                strict = partners == "equal" and member.type == other.type
+                if strict and gap <= self.config.near_window_s and (best_margin is None or best_margin < 0):
+                    best_margin, best_similarity = 0.0, 0.0
                 continue
             similarity = text.blend(member.words, other.words)
+            if self._is_copy(member, other, similarity):
+                return 1.0 + similarity, similarity
             margin = similarity - needed
             if margin >= 0 and (best_margin is None or margin > best_margin):
                 best_margin, best_similarity = margin, similarity
@@ -428,10 +452,16 @@ class ClusterIndex:
         """The earlier independent report from another outlet whose text this one copies."""
         for other in cluster.members:
             if other.independent and other.outlet != member.outlet:
-                copy = text.signature_similarity(member.shingles, other.shingles)
-                if copy >= self.config.syndication_threshold:
+                if self._is_copy(member, other, text.blend(member.words, other.words)):
                     return other
         return None
+
+    def _is_copy(self, member: Member, other: Member, word_similarity: float) -> bool:
+        """Same text? Checked on shingles only when the words already nearly coincide (cheap gate)."""
+        if word_similarity < COPY_WORD_GATE:
+            return False
+        copy = text.signature_similarity(member.shingles, other.shingles)
+        return copy >= self.config.syndication_threshold
 
     def _attach(self, cluster: Cluster, member: Member) -> None:
         cluster.members.append(member)
@@ -481,24 +511,30 @@ class ClusterIndex:
         return len(self.clusters)
 
 
-def text_bands(words: tuple[int, ...], bands: int) -> tuple[int, ...]:
+def text_bands(words: frozenset[int], bands: int) -> tuple[int, ...]:
     """LSH keys of a report's story words: one MinHash value per band (rows of one)."""
-    return tuple((i << 32) | v for i, v in enumerate(text.minhash(words, bands)))
+    return tuple((i << 32) | v for i, v in enumerate(text.minhash(sorted(words), bands)))
 
 
-def _partner_index_keys(partners: tuple[str, ...]) -> list[frozenset[str]]:
-    """Keys a cluster is found under: its partner set and every one-smaller subset."""
+def _partner_index_keys(partners: tuple[str, ...]) -> list[tuple[str, frozenset[str]]]:
+    """Keys a cluster is found under, per member: its partner set ("="), and each of its
+    one-smaller subsets ("-")."""
     full = frozenset(partners)
-    keys = [full]
+    keys = [("=", full)]
     if len(full) > 1:
-        keys.extend(full - {p} for p in sorted(full))
+        keys.extend(("-", full - {p}) for p in sorted(full))
     return keys
 
 
-def _partner_lookup_keys(partners: tuple[str, ...]) -> list[frozenset[str]]:
-    """Keys an item looks up: its set (equal, or it is a one-smaller subset of a cluster's)
-    and its one-smaller subsets (a cluster whose partners it extends by one)."""
-    return _partner_index_keys(partners)
+def _partner_lookup_keys(partners: tuple[str, ...]) -> list[tuple[str, frozenset[str]]]:
+    """Keys an item looks up: clusters with its partner set, with one partner fewer, or
+    with one partner more (their one-smaller subset is its set)."""
+    full = frozenset(partners)
+    keys = [("=", full)]
+    if len(full) > 1:
+        keys.extend(("=", full - {p}) for p in sorted(full))
+    keys.append(("-", full))
+    return keys
 
 
 def _languages_differ(a: Member, b: Member) -> bool:
