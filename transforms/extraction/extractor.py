@@ -8,8 +8,10 @@ from functools import lru_cache
 from typing import Iterable, Iterator
 
 import spacy
+from spacy.attrs import IDS
 from spacy.language import Language
-from spacy.util import compile_infix_regex
+from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from transforms.extraction import components  # noqa: F401  (registers the factories)
 from transforms.extraction.language import detect_language
@@ -43,6 +45,53 @@ def _split_abbreviation_hyphens(nlp: Language) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
+# A headline tokenizer: English tokenizer exceptions ("U.S.", "Mr.", "don't") with small
+# affix rules. spaCy's full English affix regexes cover far more (emoticons, units,
+# currencies in every script) and cost a third of the pipeline's time; news headlines
+# and summaries need only these.
+PREFIXES = [r"""^[\["'(“‘«¡¿$£€¥#@*~]"""]
+SUFFIXES = [
+    r"""[\]"'),;:!?”’»*]$""",
+    r"(?<![A-Z])\.$",  # a full stop, but not after an initial ("N. Korea")
+    r"(?<=[A-Z][A-Z])\.$",  # "... to the UK."
+    r"\.\.\.$",
+    r"(?<=\w)['’]s$",
+    r"(?<=\w)s['’]$",
+    r"(?<=[0-9])%$",
+]
+INFIXES = [
+    r"(?<=[A-Za-z])-(?=[A-Za-z])",  # co-develop -> co - develop (as spaCy's English does)
+    r"(?<=[A-Z]\.)-(?=[A-Za-z])",  # U.S.-South Korea
+    r"(?<=[A-Za-z0-9])[/—–](?=[A-Za-z0-9])",
+    r"(?<=[a-z])[,;:](?=[A-Za-z])",
+    r"(?<=[A-Za-z])\.\.\.+(?=[A-Za-z])",
+    r"(?<=[a-z])\.(?=[A-Z][a-z])",  # "ended.The" glued sentences
+]
+
+
+# Lexeme attributes the components read. spaCy computes every getter for each new word it
+# meets (shape, like_num, like_url, ...), which is most of the cost of a word seen for the
+# first time; the rules read only these.
+KEPT_LEXEME_ATTRS = ("LOWER", "NORM", "IS_ASCII", "IS_SPACE", "IS_PUNCT", "IS_ALPHA", "IS_DIGIT",
+                     "IS_TITLE", "IS_UPPER", "IS_LOWER", "LANG")
+
+
+def _slim_lexeme_attributes(nlp: Language) -> None:
+    keep = {IDS[name] for name in KEPT_LEXEME_ATTRS}
+    getters = nlp.vocab.lex_attr_getters
+    nlp.vocab.lex_attr_getters = {k: v for k, v in getters.items() if k in keep}
+
+
+def headline_tokenizer(nlp: Language) -> Tokenizer:
+    return Tokenizer(
+        nlp.vocab,
+        rules=nlp.Defaults.tokenizer_exceptions,
+        prefix_search=compile_prefix_regex(PREFIXES).search,
+        suffix_search=compile_suffix_regex(SUFFIXES).search,
+        infix_finditer=compile_infix_regex(INFIXES).finditer,
+    )
+
+
 def build_pipeline(spacy_model: str | None = None) -> Language:
     """spaCy pipeline with the allywatch components appended.
 
@@ -51,8 +100,13 @@ def build_pipeline(spacy_model: str | None = None) -> Language:
     wants it), but events are decided by the same data-driven components, so a trained
     pipeline can never make the default worse.
     """
-    nlp = spacy.load(spacy_model) if spacy_model else spacy.blank("en")
-    _split_abbreviation_hyphens(nlp)
+    if spacy_model:
+        nlp = spacy.load(spacy_model)
+        _split_abbreviation_hyphens(nlp)
+    else:
+        nlp = spacy.blank("en")
+        _slim_lexeme_attributes(nlp)
+        nlp.tokenizer = headline_tokenizer(nlp)
     nlp.add_pipe("allywatch_language")
     nlp.add_pipe("allywatch_actors")
     nlp.add_pipe("allywatch_patterns", name="allywatch_triggers")

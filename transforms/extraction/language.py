@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from transforms.extraction.resources import read_json
 
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 SUPPORTED = ("en",)
 
@@ -35,6 +37,9 @@ def _stopwords() -> dict[str, frozenset[str]]:
 def _script_language(text: str) -> str | None:
     """The language of a mostly non-Latin text, or None when it is mostly Latin script."""
     if text.isascii():
+        return None
+    letters_all = len(_LETTER.findall(text))
+    if not letters_all or len(_LATIN.findall(text)) / letters_all > 0.7:
         return None
     counts: dict[str, int] = {}
     letters = 0

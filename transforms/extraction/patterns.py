@@ -227,20 +227,28 @@ class FastMatcher:
         best: dict[tuple[int, int], int] = {}
         n = len(lower)
         present = set(lower)
+        starts_lower = present.intersection(self.by_lower)
         present.update(orth)
+        starts_orth = present.intersection(self.by_orth)
+        if not starts_lower and not starts_orth:
+            return []
         possible: dict = {}
-        for i in range(n):
-            for index, token in ((self.by_lower, lower[i]), (self.by_orth, orth[i])):
-                entries = index.get(token)
-                if not entries:
+        required = self.required
+        alternatives = self.alternatives
+        for index, tokens, starts in ((self.by_lower, lower, starts_lower), (self.by_orth, orth, starts_orth)):
+            if not starts:
+                continue
+            for i in range(n):
+                token = tokens[i]
+                if token not in starts:
                     continue
-                for label, alt_id in entries:
+                for label, alt_id in index[token]:
                     ok = possible.get(alt_id)
                     if ok is None:
-                        ok = possible[alt_id] = all(not words.isdisjoint(present) for words in self.required[alt_id])
+                        ok = possible[alt_id] = all(not words.isdisjoint(present) for words in required[alt_id])
                     if not ok:
                         continue
-                    end = _match(self.alternatives[alt_id], 0, i, lower, orth, barrier, n)
+                    end = _match(alternatives[alt_id], 0, i, lower, orth, barrier, n)
                     if end > i and end < best.get((label, i), n + 1):
                         best[(label, i)] = end
         return sorted((start, end, label) for (label, start), end in best.items())
