@@ -43,6 +43,13 @@ def only(extractor: Extractor, title: str, summary: str = ""):
         ("US to withdraw 12,000 troops from Germany", "", "setback", ("DEU", "USA")),
         ("Japan halts plan for US missile-defense system", "", "setback", ("JPN", "USA")),
         ("South Korea cancels joint drills with US", "", "setback", ("KOR", "USA")),
+        ("Japan to scrap Aegis Ashore, citing cost",
+         "Japan's defence minister said the country would drop plans to deploy the US-made system.", "setback", ("JPN", "USA")),
+        ("US to station more troops in Poland under new agreement", "", "agreement", ("POL", "USA")),
+        ("US Marines arrive in Darwin for annual rotation", "The Australian Defence Force welcomed them.", "operation", ("AUS", "USA")),
+        ("Turkey sends troops to Libya to support UN-backed government", "", "military_aid", ("LBY", "TUR")),
+        ("Greece to buy 18 Rafale jets from France", "", "arms_transfer", ("FRA", "GRC")),
+        ("China, Russia conduct joint bomber patrol over Sea of Japan", "", "operation", ("CHN", "RUS")),
     ],
 )
 def test_trigger_per_type(extractor, title, summary, etype, partners):
@@ -94,6 +101,14 @@ def test_concern_from_counter_and_pressure(extractor):
         ("US and China sign phase one trade deal", ""),
         ("China passes national security law for Hong Kong as UK objects", ""),
         ("Black Lives Matter protests in London and Berlin in support of US marchers", ""),
+        ("China holds drills near Taiwan after US envoy visit", ""),
+        ("Armenia, Azerbaijan agree to ceasefire", ""),
+        ("Russian jets intercept US bomber over Black Sea", ""),
+        ("Israel and UAE sign normalisation deal", ""),
+        ("Police in Australia and New Zealand arrest drug smugglers in joint operation", ""),
+        ("Analysis: What the US troop drawdown in Germany means for NATO", ""),
+        ("Kushner's push to sell F-35 jets to UAE causes confusion", ""),
+        ("Senators still want VFA review", "Senators welcomed the move to suspend the termination of the Visiting Forces Agreement."),
     ],
 )
 def test_false_alarms_are_rejected(extractor, title, summary):

@@ -289,6 +289,10 @@ def context_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView
             if cue.end <= actor.start < clause_end:
                 out.add(i)
     for cue in cues:
+        if cue.label == "modifier":  # "UN-backed government", "Iran-aligned militias"
+            for i, actor in enumerate(actors):
+                if actor.end == cue.start:
+                    out.add(i)
         if cue.label == "venue":  # "on the sidelines of the G7": a place, not a party
             for i, actor in enumerate(actors):
                 if cue.end <= actor.start < cue.end + VENUE_WINDOW:

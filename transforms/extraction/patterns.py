@@ -35,7 +35,7 @@ def _alternatives(element: str, classes: Mapping[str, Sequence[str]]) -> tuple[l
     if element.startswith("@"):
         name = element[1:]
         if name not in classes:
-            raise PatternError(f"unknown class @{name}")
+            raise PatternError(f"unknown class @{name} (classes and word alternatives cannot be mixed with |)")
         return [w.lower() for w in classes[name]], False
     parts = element.split("|")
     exact = [p.startswith("=") for p in parts]
