@@ -85,3 +85,23 @@ def test_resolve_helper():
     assert resolve("Kremlin") == "RUS"
     assert resolve("South China Sea") is None
     assert resolve("Atlantis") is None
+
+
+def test_trained_pipeline_entities_can_only_veto_names(tmp_path):
+    """A trained pipeline (stood in for by an entity ruler saved to disk) adds what it knows:
+    a PERSON entity ("Chad Smith") vetoes the state name inside it; events of the default stay the same."""
+    import spacy
+
+    from transforms.extraction import Extractor
+
+    trained = spacy.blank("en")
+    ruler = trained.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Chad Smith"}, {"label": "GPE", "pattern": "Japan"}])
+    trained.to_disk(tmp_path / "toy_pipeline")
+    with_model = Extractor(str(tmp_path / "toy_pipeline"))
+    default = Extractor()
+    text = "Chad Smith praises Japan"
+    assert [a.label for a in default.analyse(text, "")._.actors] == ["TCD", "JPN"]
+    assert [a.label for a in with_model.analyse(text, "")._.actors] == ["JPN"]
+    title = "Japan and Australia sign defence pact"
+    assert with_model.extract(title, "") == default.extract(title, "")
