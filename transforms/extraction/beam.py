@@ -40,11 +40,11 @@ class ExtractEventsFn(beam.DoFn):
     def process(self, item: FeedItem) -> Iterator[ItemEvent]:
         self.items_seen.inc()
         try:
-            if self.extractor.language(item.title, item.summary) != "en":
+            language, events = self.extractor.extract_with_language(item.title, item.summary)
+            if language != "en":
                 self.items_non_english.inc()
                 self.items_without_event.inc()
                 return
-            events = self.extractor.extract(item.title, item.summary)
         except Exception:  # one bad item must not stop the stream
             self.items_failed.inc()
             LOG.exception("extraction failed for item %s", getattr(item, "item_id", "?"))

@@ -135,6 +135,11 @@ class Extractor:
         """Events reported by one item ([] for none, and for items not in English)."""
         return list(self.nlp(item_text(title, summary))._.cooperation_events)
 
+    def extract_with_language(self, title: str, summary: str) -> tuple[str, list[CooperationEvent]]:
+        """(language, events) in one pass: what a caller that counts non-English items needs."""
+        doc = self.nlp(item_text(title, summary))
+        return doc._.language or "en", list(doc._.cooperation_events)
+
     def extract_many(self, pairs: Iterable[tuple[str, str]]) -> Iterator[list[CooperationEvent]]:
         """Events per (title, summary) pair, in order, batched through `nlp.pipe`."""
         texts = (item_text(title, summary) for title, summary in pairs)
