@@ -25,7 +25,8 @@ def test_specific_codes():
     assert codes["agreement"]["cameo"] == "057"
     assert codes["military_aid"]["cameo"] == "072"
     assert codes["dialogue"]["plover"] == "CONSULT"
-    assert codes["setback"]["plover"] == "RETREAT"
+    assert (codes["setback"]["cameo"], codes["setback"]["plover"]) == ("1622", "SANCTION:military")
+    assert codes["agreement"]["plover"] == "SUPPORT:military"  # CAMEO2PLOVER: 057 -> SUPPORT
 
 
 def test_extracted_events_carry_the_mapped_codes():

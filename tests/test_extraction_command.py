@@ -34,7 +34,7 @@ def test_extract_command_keeps_order_and_flags_bad_lines(tmp_path, capsys):
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line.get("id") for line in lines] == ["a", None, "b", None, "c"]
     assert lines[0]["events"][0] == {
-        "type": "setback", "partners": ["DEU", "USA"], "concerns": [], "cameo": "1623", "plover": "RETREAT",
+        "type": "setback", "partners": ["DEU", "USA"], "concerns": [], "cameo": "1622", "plover": "SANCTION:military",
         "confidence": lines[0]["events"][0]["confidence"], "evidence": lines[0]["events"][0]["evidence"],
     }
     assert "error" in lines[1] and "error" in lines[3]
