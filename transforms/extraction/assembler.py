@@ -156,12 +156,14 @@ def is_title_reaction(view: DocView, cues: Sequence[Span], actors: Sequence[Span
     return is_reaction(end_marker, cues, t_start, actors, partners)
 
 
-def is_consequence_or_controversy(trigger: Span, cues: Sequence[Span], seg_end: int, background: set[int]) -> bool:
+def is_consequence_or_controversy(trigger: Span, cues: Sequence[Span], seg_end: int, background: set[int],
+                                  view: DocView) -> bool:
     """The cooperation is the subject of another story: "Troop withdrawal leaves Berlin
     cold", "F-35 arms deal row". Words in a background clause ("despite Yemen fears",
     "amid China concerns") do not count."""
     after = [c for c in cues if trigger.end <= c.start < min(seg_end, trigger.end + CONSEQUENCE_WINDOW)]
-    return any(c.label in ("consequence", "controversy") and c.start not in background for c in after)
+    return any(c.label in ("consequence", "controversy") and c.start not in background
+               and "," not in view.lower[trigger.end:c.start] for c in after)
 
 
 def is_domestic_politics(cues: Sequence[Span], seg_start: int) -> bool:
@@ -333,7 +335,7 @@ def build_candidate(
     if any(c.label == "non_military" and c.start < trigger.end and trigger.start < c.end for c in cues):
         return None  # "food security talks", "national security law"
     if (is_negated(trigger, cues, seg_start) or is_hypothetical(trigger, cues, seg_start)
-            or is_consequence_or_controversy(trigger, cues, seg_end, _context_tokens_any(view, cues))
+            or is_consequence_or_controversy(trigger, cues, seg_end, _context_tokens_any(view, cues), view)
             or is_domestic_politics(cues, seg_start)
             or is_reaction(trigger, cues, seg_start)):
         return FRAMED
