@@ -224,3 +224,15 @@ def test_event_without_partners_is_dropped_and_counted(tmp_path):
     assert [(a["kind"], a["source_count"]) for a in alerts] == [("new", 1)]
     assert counter(result, "dropped_no_partners") == 1
     assert counter(result, "items") == 1
+
+
+def test_reports_stamped_alike_fold_into_one_new_alert_even_if_the_watermark_reaches_them(tmp_path):
+    steps = [
+        ("add", [(T0, item_event("a1", "alpha", PACT, T0))]),
+        # Nothing before T0 can come any more, but more items stamped exactly T0 still can.
+        ("wm", T0),
+        ("add", [(T0, item_event("b1", "beta", PACT_PARAPHRASE, T0))]),
+        ("wm", T0 + 10 * DAY),
+    ]
+    alerts, _ = run_streaming(steps, tmp_path)
+    assert [(a["kind"], a["outlet_count"]) for a in alerts] == [("new", 2)]

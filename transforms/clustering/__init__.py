@@ -8,11 +8,12 @@
 """
 
 from transforms.clustering.alerts import SCHEMA_VERSION, alert_id_for, build_alert
-from transforms.clustering.index import ClusteringConfig, ClusterIndex, Decision
+from transforms.clustering.index import Assignment, ClusteringConfig, ClusterIndex, Decision
 from transforms.clustering.keys import anchor_partner
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Assignment",
     "ClusterIndex",
     "ClusteringConfig",
     "Decision",

@@ -121,7 +121,7 @@ class ClusterPerAnchor(beam.DoFn):
         buffer.add((ts, item_event))
         pending = timer_at.read()
         if pending is None or ts < pending:
-            flush.set(Timestamp.of(ts))
+            _set_timer(flush, ts)
             timer_at.write(ts)
 
     @on_timer(FLUSH)
@@ -134,7 +134,10 @@ class ClusterPerAnchor(beam.DoFn):
         timer_at: Any = beam.DoFn.StateParam(TIMER_AT),
         flush: Any = beam.DoFn.TimerParam(FLUSH),
     ) -> Iterator[dict[str, Any]]:
-        until = fired_at.micros / 1e6
+        # The time the timer was meant for (a float, exactly as the index computed it);
+        # the timestamp carries one extra microsecond (see _set_timer).
+        intended = timer_at.read()
+        until = intended if intended is not None else (fired_at.micros - 1) / 1e6
         buffered = list(buffer.read())
         ready = [entry for entry in buffered if entry[0] <= until]
         rest = [entry for entry in buffered if entry[0] > until]
@@ -163,7 +166,7 @@ class ClusterPerAnchor(beam.DoFn):
         else:
             index_state.clear()
         if wake:
-            flush.set(Timestamp.of(min(wake)))
+            _set_timer(flush, min(wake))
             timer_at.write(min(wake))
         else:
             timer_at.clear()
@@ -206,6 +209,17 @@ class ClusterAcrossOutlets(beam.PTransform):
             | "ClusterPerAnchor"
             >> beam.ParDo(ClusterPerAnchor(self.config)).with_output_types(dict)
         )
+
+
+def _set_timer(flush: Any, ts: float) -> None:
+    """Fire once everything up to and including `ts` has arrived.
+
+    A watermark of W promises only that nothing earlier than W is still to come, and the
+    local runner fires a timer as soon as the watermark reaches it; a timer at `ts` could
+    fire before the last element stamped exactly `ts` (one feed fetch stamps many items
+    alike). One microsecond later, it cannot.
+    """
+    flush.set(Timestamp(micros=Timestamp.of(ts).micros + 1))
 
 
 def _event_time(item_event: ItemEvent, timestamp: Timestamp) -> float:

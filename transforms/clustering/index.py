@@ -180,6 +180,18 @@ class Decision:
     similarity: float = 0.0
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """Where an item would go: a new cluster (cluster_seq None) or an existing one, and how."""
+
+    outcome: str  # founded | joined | syndicated | repost | duplicate
+    cluster_seq: int | None
+    event_id: str | None
+    similarity: float = 0.0
+    syndicated_of: str | None = None
+    repost_of: str | None = None
+
+
 def partner_relation(a: Iterable[str], b: Iterable[str]) -> str:
     """equal | subset | superset | overlap | disjoint, of partner set a relative to b."""
     sa, sb = set(a), set(b)
@@ -329,15 +341,41 @@ class ClusterIndex:
 
     # ----------------------------------------------------------------- assignment
     def add(self, item_event: ItemEvent, ts: float) -> Decision:
-        """Assign one item at event time `ts` (callers keep event-time order; see advance)."""
+        """Assign one item at event time `ts` and apply it (callers keep event-time order)."""
         member = member_from(item_event, ts, self.config)
+        assignment = self._assign(member)
+        if assignment.outcome == "duplicate":
+            return Decision("duplicate", assignment.event_id or "", member.item_id, assignment.similarity)
+        if assignment.cluster_seq is None:
+            return self._found(member)
+        member.syndicated_of = assignment.syndicated_of
+        member.repost_of = assignment.repost_of
+        return self._join(self.clusters[assignment.cluster_seq], member, assignment)
+
+    def assign(self, item_event: ItemEvent, ts: float) -> Assignment:
+        """What `add` would decide for this item, without changing anything."""
+        return self._assign(member_from(item_event, ts, self.config))
+
+    def _assign(self, member: Member) -> Assignment:
         seen_in = self._item_ids.get(_item_key(member))
         if seen_in is not None and seen_in in self.clusters:
-            return Decision("duplicate", self.clusters[seen_in].event_id, member.item_id)
+            return Assignment("duplicate", seen_in, self.clusters[seen_in].event_id)
         cluster, similarity = self._best_cluster(member)
         if cluster is None:
-            return self._found(member)
-        return self._join(cluster, member, similarity)
+            return Assignment("founded", None, None, 1.0)
+        if any(m.item_id == member.item_id for m in cluster.members):
+            # The same item reporting a second, compatible event: already counted here.
+            return Assignment("duplicate", cluster.seq, cluster.event_id, similarity)
+        outcome, syndicated_of, repost_of = "joined", None, None
+        original = self._copied_from(cluster, member)
+        if original is not None:
+            syndicated_of = original.link or original.item_id
+            outcome = "syndicated"
+        same_outlet = next((m for m in cluster.members if m.outlet == member.outlet), None)
+        if same_outlet is not None:
+            repost_of = same_outlet.link or same_outlet.item_id
+            outcome = "repost"
+        return Assignment(outcome, cluster.seq, cluster.event_id, similarity, syndicated_of, repost_of)
 
     def _candidates(self, member: Member) -> Iterator[Cluster]:
         """Clusters worth scoring, at most `max_candidates` from each of two lookups.
@@ -429,24 +467,12 @@ class ClusterIndex:
         self._schedule(cluster, member.ts + self.config.new_delay_s)
         return Decision("founded", cluster.event_id, member.item_id, 1.0)
 
-    def _join(self, cluster: Cluster, member: Member, similarity: float) -> Decision:
-        if any(m.item_id == member.item_id for m in cluster.members):
-            # The same item reporting a second, compatible event: already counted here.
-            return Decision("duplicate", cluster.event_id, member.item_id, similarity)
-        outcome = "joined"
-        original = self._copied_from(cluster, member)
-        if original is not None:
-            member.syndicated_of = original.link or original.item_id
-            outcome = "syndicated"
-        same_outlet = [m for m in cluster.members if m.outlet == member.outlet]
-        if same_outlet:
-            member.repost_of = same_outlet[0].link or same_outlet[0].item_id
-            outcome = "repost"
+    def _join(self, cluster: Cluster, member: Member, assignment: Assignment) -> Decision:
         before = len(cluster.outlets())
         self._attach(cluster, member)
         if len(cluster.outlets()) > before and cluster.revision >= 0 and cluster.due is None:
             self._schedule(cluster, max(member.ts, self.clock) + self.config.debounce_s)
-        return Decision(outcome, cluster.event_id, member.item_id, similarity)
+        return Decision(assignment.outcome, cluster.event_id, member.item_id, assignment.similarity)
 
     def _copied_from(self, cluster: Cluster, member: Member) -> Member | None:
         """The earlier independent report from another outlet whose text this one copies."""
