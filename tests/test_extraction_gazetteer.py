@@ -89,7 +89,8 @@ def test_resolve_helper():
 
 def test_trained_pipeline_entities_can_only_veto_names(tmp_path):
     """A trained pipeline (stood in for by an entity ruler saved to disk) adds what it knows:
-    a PERSON entity ("Chad Smith") vetoes the state name inside it; events of the default stay the same."""
+    a PERSON entity ("Chad Smith") vetoes the state name inside it; a GPE changes nothing,
+    and events of the default stay the same."""
     import spacy
 
     from transforms.extraction import Extractor

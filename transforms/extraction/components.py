@@ -96,20 +96,17 @@ class ActorResolver:
             self.matcher.add(key, docs)
         self.vocab = nlp.vocab
 
-    # With a trained pipeline, its named entities may veto a gazetteer match: "Jordan" in a
-    # PERSON ("Michael Jordan"), "America" in an ORG ("Bank of America"). The default blank
-    # pipeline has no entities, so this never changes it.
-    VETO_LABELS = frozenset({"PERSON", "ORG", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
-    KEEP_SOURCES = frozenset({"leaders", "metonyms"})
+    # With a trained pipeline, its PERSON entities may veto the few state names that are
+    # also people's names ("Chad Smith", "Michael Jordan"). Nothing else changes, so a trained
+    # pipeline can only remove such a name; the blank default has no entities at all.
+    PERSON_LIKE = frozenset({"Chad", "Jordan", "Georgia", "Israel", "Kenya", "India", "Lebanon",
+                             "Jamaica", "Cuba", "Niger", "Mali", "Oman", "Peru", "Togo", "Sudan"})
 
-    def _vetoed(self, doc: Doc, start: int, end: int, source: str) -> bool:
-        if source in self.KEEP_SOURCES:
+    def _vetoed(self, doc: Doc, start: int, end: int) -> bool:
+        if end - start != 1 or doc[start].text not in self.PERSON_LIKE:
             return False
-        for ent in doc.ents:
-            if ent.start <= start and end <= ent.end and ent.label_ in self.VETO_LABELS:
-                if ent.label_ == "PERSON" or (ent.end - ent.start) > (end - start):
-                    return True
-        return False
+        return any(ent.start <= start and end <= ent.end and ent.label_ == "PERSON" and len(ent) > 1
+                   for ent in doc.ents)
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self.matcher(doc)
@@ -122,7 +119,7 @@ class ActorResolver:
                 continue
             taken[start:end] = b"\x01" * (end - start)
             code, source = self.vocab.strings[key_id].split("|", 1)
-            if code != NON_ACTOR and not (doc.ents and self._vetoed(doc, start, end, source)):
+            if code != NON_ACTOR and not (doc.ents and self._vetoed(doc, start, end)):
                 spans.append(Span(start, end, code, source=source))
         spans.sort(key=lambda s: s.start)
         doc._.actors = tuple(spans)

@@ -97,12 +97,15 @@ def build_pipeline(spacy_model: str | None = None) -> Language:
 
     The default is `spacy.blank("en")`: no trained pipeline is needed. With a trained
     pipeline its own components run first (their output is on the Doc for anyone who
-    wants it), but events are decided by the same data-driven components, so a trained
-    pipeline can never make the default worse.
+    wants it) on the same tokens, and events are decided by the same data-driven
+    components; the only thing it adds is its PERSON entities vetoing state names that are
+    also people's names ("Chad Smith"), so it cannot make the default worse elsewhere.
     """
     if spacy_model:
         nlp = spacy.load(spacy_model)
-        _split_abbreviation_hyphens(nlp)
+        # Same tokenisation as the default, so gazetteer and lexicon matches are the same;
+        # the trained components keep their lexeme features (no slimming here).
+        nlp.tokenizer = headline_tokenizer(nlp)
     else:
         nlp = spacy.blank("en")
         _slim_lexeme_attributes(nlp)
