@@ -131,3 +131,23 @@ def test_oracle_on_dev_labels_meets_the_issue_targets(shared_data):
     assert result.f1 >= 0.92
     assert result.alerts_per_event <= 1.1
     assert all(validate_alert(alert) == [] for alert in alerts)
+
+
+def test_command_clusters_extraction_output_joined_with_the_labels(tmp_path, capsys):
+    labels = tmp_path / "labels.jsonl"
+    _write_labels(labels)
+    event = {"type": "agreement", "partners": ["CAN", "JPN"], "concerns": [], "cameo": "", "plover": "",
+             "confidence": 0.7, "evidence": ""}
+    extracted = tmp_path / "extract.jsonl"
+    lines = [
+        {"id": "a1", "events": [event]},
+        {"id": "b1", "events": [event]},
+        {"id": "c1", "events": []},  # extraction missed the drill
+        {"id": "n1", "events": [dict(event, partners=["PHL", "USA"])]},  # a false alarm elsewhere
+    ]
+    extracted.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert evaluation.run(_args(str(labels), "--extracted", str(extracted))) == 0
+    out = capsys.readouterr().out
+    assert "(4 events from" not in out and "(3 events from" in out
+    assert "detected: 2 (66.7%) in 1 events; alerts read: 3" in out
+    assert "B-cubed precision 1.000  recall 1.000  F1 1.000" in out

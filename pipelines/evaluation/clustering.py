@@ -11,6 +11,10 @@ cluster is that alert's `event_id`. Over the detected gold-event items we print:
 * the share of real events split (over several event ids) or merged (sharing an event id
   with another real event), with examples.
 
+`--extracted EXTRACT.jsonl` (the output of `allywatch extract LABELS.jsonl`) clusters the
+events extraction found in every labelled item, relevant or not, and scores that: the whole
+chain on the labelled split, with extraction's misses and false alarms in play.
+
 `--oracle` measures clustering independently of extraction: it builds ItemEvents from the
 labels' own type and partners (first_seen as event time), clusters them with the same
 keying and logic as `ClusterAcrossOutlets` and scores the result the same way. Given both
@@ -217,6 +221,36 @@ def oracle_item_events(gold: Sequence[GoldItem]) -> list[tuple[float, ItemEvent]
     return out
 
 
+def load_items(path: Path) -> dict[str, dict[str, Any]]:
+    """Every labelled item (any `rel`), by id."""
+    with path.open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return {str(row.get("id")): row for row in rows}
+
+
+def extracted_item_events(
+    labels: Mapping[str, Mapping[str, Any]], extracted: Iterable[Mapping[str, Any]]
+) -> list[tuple[float, ItemEvent]]:
+    """ItemEvents from `allywatch extract` output lines joined with the labelled items by id."""
+    out = []
+    for line in extracted:
+        row = labels.get(str(line.get("id")))
+        if row is None or not row.get("first_seen"):
+            continue
+        item = FeedItem(
+            item_id=str(row["id"]),
+            outlet=row.get("outlet") or "",
+            title=row.get("title") or "",
+            summary=row.get("summary") or "",
+            link=row.get("link") or "",
+            published=row.get("published"),
+            first_seen=row["first_seen"],
+        )
+        for event in line.get("events") or ():
+            out.append((to_epoch_seconds(row["first_seen"]), ItemEvent(item=item, event=CooperationEvent.from_dict(event))))
+    return out
+
+
 def oracle_alerts(gold: Sequence[GoldItem], config: ClusteringConfig | None = None) -> list[dict[str, Any]]:
     """The alerts clustering gives when extraction is perfect (the labels' type and partners)."""
     return cluster_offline(oracle_item_events(gold), config)
@@ -269,10 +303,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also cluster the labels' own events (perfect extraction) and score that",
     )
+    parser.add_argument(
+        "--extracted",
+        type=Path,
+        help="output of `allywatch extract LABELS.jsonl`: cluster those events and score them",
+    )
     parser.add_argument("--examples", type=int, default=5, help="examples of splits and merges to show")
-    parser.add_argument("--horizon-days", type=float, help="oracle: cluster horizon in days")
-    parser.add_argument("--similarity-threshold", type=float, help="oracle: similarity threshold")
-    parser.add_argument("--similarity-floor", type=float, help="oracle: similarity floor")
+    parser.add_argument("--horizon-days", type=float, help="oracle/extracted: cluster horizon in days")
+    parser.add_argument("--similarity-threshold", type=float, help="oracle/extracted: similarity threshold")
+    parser.add_argument("--similarity-floor", type=float, help="oracle/extracted: similarity floor")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -283,8 +322,11 @@ def run(args: argparse.Namespace) -> int:
     if not gold:
         print(f"no labelled event items (gold.rel == 'event') in {args.labels}", file=sys.stderr)
         return 2
-    if args.alerts is None and not args.oracle:
-        print("give ALERTS.jsonl, --oracle, or both", file=sys.stderr)
+    if args.alerts is None and not args.oracle and args.extracted is None:
+        print("give ALERTS.jsonl, --extracted, --oracle, or several", file=sys.stderr)
+        return 2
+    if args.extracted is not None and not args.extracted.is_file():
+        print(f"extraction output not found: {args.extracted}", file=sys.stderr)
         return 2
     if args.alerts is not None:
         if not args.alerts.is_file():
@@ -295,6 +337,19 @@ def run(args: argparse.Namespace) -> int:
         result = score(gold, assignment, args.examples)
         result.multi_assigned = multi
         format_score(f"clustering of {args.alerts} against {args.labels}", result, len(alerts))
+    if args.extracted is not None:
+        with args.extracted.open(encoding="utf-8") as handle:
+            extracted = [json.loads(line) for line in handle if line.strip()]
+        item_events = extracted_item_events(load_items(args.labels), extracted)
+        alerts = cluster_offline(item_events, config_from_args(args))
+        assignment, multi = assignment_from_alerts(alerts)
+        result = score(gold, assignment, args.examples)
+        result.multi_assigned = multi
+        format_score(
+            f"extraction + clustering on the labelled items ({len(item_events)} events from {args.extracted})",
+            result,
+            len(alerts),
+        )
     if args.oracle:
         config = config_from_args(args)
         alerts = oracle_alerts(gold, config)
