@@ -45,6 +45,11 @@ def test_resolves_names_demonyms_capitals_metonyms_and_abbreviations(nlp, text, 
     assert codes(nlp, text) == expected
 
 
+def test_all_caps_headlines_and_title_case_acronyms(nlp):
+    assert codes(nlp, "JAPAN AND AUSTRALIA SIGN PACT") == ["JPN", "AUS"]
+    assert codes(nlp, "Nato and Asean") == ["NATO", "ASEAN"]
+
+
 def test_hyphenated_abbreviation_pairs_are_two_actors(nlp):
     assert codes(nlp, "U.S.-South Korea drills") == ["USA", "KOR"]
     assert codes(nlp, "US-Iraq relations") == ["USA", "IRQ"]

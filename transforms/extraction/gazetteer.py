@@ -30,10 +30,15 @@ class Alias:
 
 
 def _expand(text: str) -> list[str]:
-    """Surface variants of one alias: as written, and with a possessive 's for names."""
+    """Surface variants of one alias: as written; in capitals for all-caps headlines
+    ("JAPAN AND AUSTRALIA ..."); acronyms longer than three letters also in title case
+    ("Nato")."""
     variants = [text]
-    if text.isupper() and len(text) > 3 and " " not in text:
-        variants.append(text.title())
+    if text.isupper():
+        if len(text) > 3 and " " not in text and text.isalpha():
+            variants.append(text.title())
+    elif len(text) > 3:
+        variants.append(text.upper())
     return variants
 
 
