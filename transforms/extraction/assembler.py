@@ -150,7 +150,7 @@ def is_title_reaction(view: DocView, cues: Sequence[Span], actors: Sequence[Span
     """The title frames the item as someone else's reaction, hypothesis or call ("China slams
     ...", "... could ..."), so a cooperation described in the summary is background."""
     t_start, t_end = _segment_bounds(view, 0)
-    if _cues_in(cues, "modal", t_start, t_end):
+    if any(_cues_in(cues, kind, t_start, t_end) for kind in ("modal", "consequence", "controversy", "called_on")):
         return True
     end_marker = Span(t_end, t_end, "")
     return is_reaction(end_marker, cues, t_start, actors, partners)
@@ -337,6 +337,7 @@ def build_candidate(
     if (is_negated(trigger, cues, seg_start) or is_hypothetical(trigger, cues, seg_start)
             or is_consequence_or_controversy(trigger, cues, seg_end, _context_tokens_any(view, cues), view)
             or is_domestic_politics(cues, seg_start)
+            or _cues_in(cues, "called_on", seg_start, seg_end)
             or is_reaction(trigger, cues, seg_start)):
         return FRAMED
     if seg > 0 and trigger.start in _context_tokens_any(view, cues):

@@ -256,13 +256,15 @@ class FastMatcher:
 
 def _element_ends(element: Element, i: int, lower: Sequence[str], orth: Sequence[str],
                   barrier: Sequence[bool], n: int) -> list[int]:
-    if i >= n or barrier[i]:
+    if i >= n:
         return []
+    # Barrier tokens ("?", the title/summary break) are matched only when asked for by
+    # name; gaps never cross them (see _match).
     tokens = orth if element.exact else lower
     ends = [i + 1] if tokens[i] in element.singles else []
     for seq in element.sequences:
         k = len(seq)
-        if i + k <= n and tuple(tokens[i : i + k]) == seq and not any(barrier[i : i + k]):
+        if i + k <= n and tuple(tokens[i : i + k]) == seq and not any(barrier[i + 1 : i + k]):
             ends.append(i + k)
     return ends
 
