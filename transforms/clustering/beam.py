@@ -17,8 +17,9 @@ How it is laid out, and why:
   The price is latency: an item is clustered (and its alert sent) only once the watermark
   passes its event time: on Pub/Sub that is the source's watermark lag, typically seconds;
   on the local runner it also waits for the reader's pull to return.
-* Bounded state. A cluster expires `horizon_s` after its last report (event-time timer);
-  a key whose clusters have all expired holds no state at all.
+* Bounded state. A cluster expires `horizon_s` after its last report; expiry runs on
+  event-time timers in sweeps an eighth of the horizon apart, and a key whose clusters
+  have all expired holds no state at all.
 * Lateness. An element behind the key's processed time is still clustered (counted as
   `late_items`; its alerts carry the current time as `alerted_at`); one older than the
   horizon is dropped (`dropped_too_late`), since the cluster it belonged to is gone.
@@ -29,6 +30,7 @@ How it is laid out, and why:
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Iterable, Iterator, Tuple
 
 import apache_beam as beam
@@ -49,6 +51,7 @@ from transforms.model import ItemEvent
 
 LOG = logging.getLogger(__name__)
 NAMESPACE = "clustering"
+EXPIRY_SWEEPS_PER_HORIZON = 8
 
 
 class KeyByAnchorPartner(beam.DoFn):
@@ -157,17 +160,18 @@ class ClusterPerAnchor(beam.DoFn):
             buffer.clear()
             for entry in rest:
                 buffer.add(entry)
-        wake = [max(ts for ts, _ in rest)] if rest else []
-        next_due = index.next_wakeup()
-        if next_due is not None:
-            wake.append(next_due)
         if len(index):
             index_state.write(index)
         else:
             index_state.clear()
-        if wake:
-            _set_timer(flush, min(wake))
-            timer_at.write(min(wake))
+        # With items still buffered, wake when all of them can be taken: the index replays
+        # the alerts and expiries due in between in event-time order anyway, so waking for
+        # each of those separately would only rewrite the buffer again and again (batch
+        # replay holds a key's whole history in it). Otherwise wake for the next due time.
+        wake = max(ts for ts, _ in rest) if rest else _next_wake(index, self.config)
+        if wake is not None:
+            _set_timer(flush, wake)
+            timer_at.write(wake)
         else:
             timer_at.clear()
 
@@ -209,6 +213,22 @@ class ClusterAcrossOutlets(beam.PTransform):
             | "ClusterPerAnchor"
             >> beam.ParDo(ClusterPerAnchor(self.config)).with_output_types(dict)
         )
+
+
+def _next_wake(index: ClusterIndex, config: ClusteringConfig) -> float | None:
+    """The next due alert, or the next expiry sweep.
+
+    Alerts must go out on time; expiry only frees memory, so it runs in sweeps on a grid of
+    an eighth of the horizon (state stays bounded by 1.125 horizons) instead of one timer
+    firing, with its state rewrite, per cluster.
+    """
+    due = index.next_due()
+    expiry = index.next_expiry()
+    if expiry is not None:
+        grid = config.horizon_s / EXPIRY_SWEEPS_PER_HORIZON
+        expiry = math.ceil(expiry / grid) * grid
+    times = [t for t in (due, expiry) if t is not None]
+    return min(times) if times else None
 
 
 def _set_timer(flush: Any, ts: float) -> None:

@@ -281,9 +281,18 @@ class ClusterIndex:
 
     def next_wakeup(self) -> float | None:
         """The earliest event time at which something is due (an alert or an expiry)."""
-        self._drop_stale_heads()
-        times = [t for t, _ in self._due[:1]] + [t for t, _ in self._expiry[:1]]
+        times = [t for t in (self.next_due(), self.next_expiry()) if t is not None]
         return min(times) if times else None
+
+    def next_due(self) -> float | None:
+        """When the next alert is due, if any."""
+        self._drop_stale_heads()
+        return self._due[0][0] if self._due else None
+
+    def next_expiry(self) -> float | None:
+        """When the next cluster expires, if any."""
+        self._drop_stale_heads()
+        return self._expiry[0][0] if self._expiry else None
 
     def advance(
         self, items: Iterable[tuple[float, ItemEvent]], until: float
