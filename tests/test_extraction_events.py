@@ -109,6 +109,13 @@ def test_concern_from_counter_and_pressure(extractor):
         ("Analysis: What the US troop drawdown in Germany means for NATO", ""),
         ("Kushner's push to sell F-35 jets to UAE causes confusion", ""),
         ("Senators still want VFA review", "Senators welcomed the move to suspend the termination of the Visiting Forces Agreement."),
+        # a question in the title frames the item (regression: "?" once never matched)
+        ("Has America First become Trump First? Germans wonder",
+         "A week after Merkel snubbed the summit, he decided to withdraw 9,500 troops from her country."),
+        ("Rimpac war games: New Zealand government urged to withdraw", ""),
+        ("Spanish warship steams into British waters during Royal Navy training exercise", ""),
+        ("Trump's phone calls alarm US officials",
+         "His calls with Russian President Vladimir Putin and Turkish President Erdogan worried national security advisers."),
     ],
 )
 def test_false_alarms_are_rejected(extractor, title, summary):
