@@ -7,10 +7,13 @@ Counters are asserted on FnApiRunner only: under TestStream the BundleBasedDirec
 from __future__ import annotations
 
 import json
+import random
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable
 
 import apache_beam as beam
+import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing import test_stream
@@ -34,6 +37,7 @@ from transforms.clustering.beam import ClusterAcrossOutlets, cluster_offline
 from transforms.clustering.index import ClusteringConfig
 
 CONFIG = dict(horizon_s=3 * DAY, debounce_s=900, near_window_s=2 * DAY)
+DEFAULTS = {name: value for name, value in asdict(ClusteringConfig()).items() if name in CONFIG}
 
 
 def _capture(path: Path):
@@ -236,3 +240,27 @@ def test_reports_stamped_alike_fold_into_one_new_alert_even_if_the_watermark_rea
     ]
     alerts, _ = run_streaming(steps, tmp_path)
     assert [(a["kind"], a["outlet_count"]) for a in alerts] == [("new", 2)]
+
+
+@pytest.mark.shared_data
+def test_dev_events_cluster_alike_in_batch_streaming_and_pure_logic(shared_data, tmp_path):
+    """Real reports (the dev labels' own events): shuffled batch, out-of-order streaming and
+    the pure logic must give identical alerts."""
+    from pipelines.evaluation.clustering import load_gold, oracle_item_events
+
+    items = oracle_item_events(load_gold(shared_data / "labels" / "dev.jsonl"))
+    expected = canonical(cluster_offline(items))
+    shuffled = list(items)
+    random.Random(11).shuffle(shuffled)
+    batch, _ = run_batch(shuffled, tmp_path, **DEFAULTS)
+    assert canonical(batch) == expected
+    # Streaming: six-hour slices, each delivered in shuffled order before the watermark passes it.
+    slices: dict[int, list] = {}
+    for ts, ie in shuffled:
+        slices.setdefault(int(ts // (6 * HOUR)), []).append((ts, ie))
+    steps = []
+    for number in sorted(slices):
+        steps += [("add", slices[number]), ("wm", (number + 1) * 6 * HOUR)]
+    streaming, _ = run_streaming(steps, tmp_path, **DEFAULTS)
+    assert canonical(streaming) == expected
+    assert len(expected) > 40
