@@ -49,6 +49,7 @@ def only(extractor: Extractor, title: str, summary: str = ""):
         ("US Marines arrive in Darwin for annual rotation", "The Australian Defence Force welcomed them.", "operation", ("AUS", "USA")),
         ("Turkey sends troops to Libya to support UN-backed government", "", "military_aid", ("LBY", "TUR")),
         ("Greece to buy 18 Rafale jets from France", "", "arms_transfer", ("FRA", "GRC")),
+        ("Philippines says it won't end US military access agreement", "", "agreement", ("PHL", "USA")),
         ("China, Russia conduct joint bomber patrol over Sea of Japan", "", "operation", ("CHN", "RUS")),
     ],
 )
@@ -119,6 +120,14 @@ def test_concern_from_counter_and_pressure(extractor):
     ],
 )
 def test_false_alarms_are_rejected(extractor, title, summary):
+    assert extractor.extract(title, summary) == []
+
+
+def test_title_framing_vetoes_summary_triggers_whatever_their_weight(extractor):
+    # The summary's "reversed its decision to end" is a strong trigger, but the title says
+    # the whole thing is an opinion piece.
+    title = "Why did the Philippines keep its military pact with the US? | Inside Story"
+    summary = "The Philippines has reversed its decision to end a military agreement with the United States."
     assert extractor.extract(title, summary) == []
 
 

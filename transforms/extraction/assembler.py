@@ -59,6 +59,7 @@ class TriggerRule:
     single_party: bool = False
     needs_joint: bool = False
     forbid: frozenset[str] = frozenset()
+    if_negated: str = ""  # type when negated ("won't end the pact" keeps an agreement)
 
 
 @dataclass
@@ -334,7 +335,13 @@ def build_candidate(
         return None
     if any(c.label == "non_military" and c.start < trigger.end and trigger.start < c.end for c in cues):
         return None  # "food security talks", "national security law"
-    if (is_negated(trigger, cues, seg_start) or is_hypothetical(trigger, cues, seg_start)
+    negated = is_negated(trigger, cues, seg_start)
+    if negated and rule.if_negated:
+        negated = False
+        forced_type = rule.if_negated
+    else:
+        forced_type = ""
+    if (negated or is_hypothetical(trigger, cues, seg_start)
             or is_consequence_or_controversy(trigger, cues, seg_end, _context_tokens_any(view, cues), view)
             or is_domestic_politics(cues, seg_start)
             or _cues_in(cues, "called_on", seg_start, seg_end)
@@ -379,7 +386,7 @@ def build_candidate(
     if is_hostile(view, cues, seg, exempt):
         return None
     score = rule.weight * (1.0 if seg == 0 else 0.85 if seg == 1 else 0.7)
-    event_type = rule.type
+    event_type = forced_type or rule.type
     if event_type not in ("setback", "agreement") and _cues_in(cues, "cancel", max(seg_start, trigger.start - CANCEL_WINDOW), trigger.start):
         # "cancels joint drills", "suspends arms sales": a cooperation called off is a setback.
         event_type = "setback"
@@ -407,9 +414,11 @@ def assemble(
     # A state named as the threat anywhere in the lead is the threat in every mention.
     lead_concern_codes = {actors[i].label for i in concerns_idx if view.segment[actors[i].start] <= 1}
     concerns_idx |= {i for i, a in enumerate(actors) if a.label in lead_concern_codes}
+    # Title triggers first: a title that frames the cooperation as not-news vetoes the
+    # summary's triggers, whatever their weights.
     ordered = sorted(
         (t for t in triggers if view.segment[t.start] <= max_segment),
-        key=lambda t: (-rules[t.rule].weight, view.segment[t.start], t.start),
+        key=lambda t: (view.segment[t.start] > 0, -rules[t.rule].weight, t.start),
     )
     candidates: list[Candidate] = []
     title_framed = False

@@ -194,6 +194,7 @@ class EventAssembler:
                 implies=tuple(r.get("implies", ())),
                 single_party=bool(r.get("single_party", False)),
                 needs_joint=bool(r.get("needs_joint", False)),
+                if_negated=r.get("if_negated", ""),
                 forbid=words_of([r["forbid"]], classes) if r.get("forbid") else frozenset(),
             )
             for r in lexicon["rules"]
