@@ -25,6 +25,7 @@ def only(extractor: Extractor, title: str, summary: str = ""):
     "title, summary, etype, partners",
     [
         ("Japan and Australia sign defence pact", "", "agreement", ("AUS", "JPN")),
+        ("Japan and Australia sign historic defence pact", "", "agreement", ("AUS", "JPN")),
         ("Philippines suspends termination of Visiting Forces Agreement with US", "", "agreement", ("PHL", "USA")),
         ("Syria agrees to let Russia expand air base", "", "agreement", ("RUS", "SYR")),
         ("Indian and Australian defence ministers meet to deepen military ties", "", "dialogue", ("AUS", "IND")),

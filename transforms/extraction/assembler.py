@@ -183,12 +183,9 @@ def is_opinion_or_history(view: DocView, cues: Sequence[Span], opinion_starters:
     first = next((view.lower[i] for i in range(t_start, t_end) if not view.text[i].isspace()), "")
     if first in opinion_starters:
         return "opinion"
-    lead_end = _segment_bounds(view, 1)[1] or t_end
     for cue in cues:
-        if cue.label == "opinion" and cue.end <= t_end:
-            return "opinion"
-        if cue.label == "history" and cue.end <= lead_end:
-            return "history"
+        if cue.label in ("opinion", "history") and t_start <= cue.start and cue.end <= t_end:
+            return cue.label
     return None
 
 
