@@ -332,3 +332,20 @@ def test_alert_record_has_the_documented_fields():
         assert set(source) >= {"outlet", "link", "title", "published", "first_seen", "syndicated_of"}
     datetime.fromisoformat(update["first_seen_at"])
     datetime.fromisoformat(update["alerted_at"])
+
+
+def test_similar_reports_cannot_chain_a_cluster_beyond_its_max_age():
+    config = ClusteringConfig(horizon_s=3 * DAY, max_age_s=4 * DAY, near_window_s=3 * DAY)
+    stories = [PACT, PACT_PARAPHRASE, PACT_THIRD, PACT]
+    items = [
+        (T0 + day * DAY, item_event(f"i{day}", f"outlet{day}", stories[n], T0 + day * DAY))
+        for n, day in enumerate((0, 2, 4, 6))
+    ]
+    index, _, decisions, _ = run(items, config, until=T0 + 6 * DAY)
+    assert [d.outcome for d in decisions] == ["founded", "joined", "joined", "founded"]
+    assert len(index) == 1  # the first cluster expired at its max age (day 4)
+
+
+def test_config_rejects_debounce_longer_than_max_age():
+    with pytest.raises(ValueError):
+        ClusteringConfig(max_age_s=60, debounce_s=120)

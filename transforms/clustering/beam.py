@@ -14,15 +14,17 @@ How it is laid out, and why:
   fires: once the watermark has passed a timestamp no earlier element can still come, so
   the buffered elements up to it are complete. `ClusterIndex.advance` then replays them,
   interleaved with the alerts and expiries due in between, purely by event time.
-  The price is latency: an item is clustered (and its alert sent) only once the watermark
-  passes its event time: on Pub/Sub that is the source's watermark lag, typically seconds;
-  on the local runner it also waits for the reader's pull to return.
-* Bounded state. A cluster expires `horizon_s` after its last report; expiry runs on
-  event-time timers in sweeps an eighth of the horizon apart, and a key whose clusters
-  have all expired holds no state at all.
+  The price is latency: an item is clustered (and its `new` alert sent) only once the
+  watermark passes its event time: on Pub/Sub that is the source's watermark lag,
+  typically seconds; on the local runner it also waits for the reader's pull to return.
+  An `update` goes out `debounce_s` of event time after the first new outlet, so it also
+  waits for the watermark to pass that moment.
+* Bounded state. A cluster expires `horizon_s` after its last report or `max_age_s` after
+  its first, whichever comes first; expiry runs on event-time timers in sweeps an eighth
+  of the horizon apart, and a key whose clusters have all expired holds no state at all.
 * Lateness. An element behind the key's processed time is still clustered (counted as
-  `late_items`; its alerts carry the current time as `alerted_at`); one older than the
-  horizon is dropped (`dropped_too_late`), since the cluster it belonged to is gone.
+  `late_items`; its update is due a debounce after the key's clock, never in the past);
+  one older than the horizon is dropped (`dropped_too_late`): its cluster may be gone.
 * Clock. The only clock is the watermark (event time), so replay is reproducible and a
   TestStream drives every timer; no wall-clock time is read anywhere.
 """
@@ -182,7 +184,8 @@ class ClusterAcrossOutlets(beam.PTransform):
     Options: `horizon_s` (cluster lifetime after its last report), `debounce_s` (how long an
     update waits to gather further outlets), `similarity_threshold` (story similarity needed
     when only partners overlap or types are merely compatible); any other
-    `ClusteringConfig` field by keyword, or a whole `config`.
+    `ClusteringConfig` field by keyword (e.g. `max_age_s`, `similarity_floor`,
+    `syndication_threshold`), or a whole `config`. Defaults: 7 days, 15 minutes, 0.28.
     """
 
     def __init__(

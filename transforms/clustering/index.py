@@ -59,6 +59,10 @@ class ClusteringConfig:
 
     horizon_s: float = 7 * DAY
     """A cluster that has had no report for this long expires (and its state is freed)."""
+    max_age_s: float = 7 * DAY
+    """A cluster takes reports for at most this long after its first one, then expires: a
+    run of similar events between the same partners (weekly aid packages) cannot chain
+    into one endless cluster, and a cluster's size stays bounded."""
     near_window_s: float = 2 * DAY
     """Within this gap a same-type, same-partners report needs only `similarity_floor`."""
     debounce_s: float = 15 * 60
@@ -83,6 +87,8 @@ class ClusteringConfig:
             raise ValueError("debounce_s and new_delay_s must be shorter than horizon_s")
         if self.near_window_s > self.horizon_s:
             raise ValueError("near_window_s must not exceed horizon_s")
+        if self.debounce_s >= self.max_age_s or self.new_delay_s >= self.max_age_s:
+            raise ValueError("debounce_s and new_delay_s must be shorter than max_age_s")
 
 
 @dataclass(slots=True)
@@ -137,7 +143,6 @@ class Cluster:
     members: list[Member] = field(default_factory=list)
     revision: int = -1
     alerted_sources: int = 0
-    alerted_outlets: int = 0
     due: float | None = None
     lsh_keys: set[int] = field(default_factory=set)
     partner_keys: set[tuple[str, frozenset[str]]] = field(default_factory=set)
@@ -257,11 +262,11 @@ def event_id_for(member: Member) -> str:
 class ClusterIndex:
     """The live clusters of one key, with lookup structures that keep per-item cost flat.
 
-    Candidate clusters for an item come from two capped lookups: clusters indexed under the
-    item's partner set or a one-smaller subset of it (equal and nested partners), and
-    clusters sharing a MinHash-LSH band of the story words (overlapping partners, told in
-    similar words). Each lookup list is scored newest first and cut at `max_candidates`, so
-    the work per item does not grow with the number of live clusters.
+    Candidate clusters for an item come from two lookups, each cut at `max_candidates`:
+    clusters with a report of the same partner set, one partner fewer or one more (newest
+    first), and clusters sharing a MinHash-LSH band of the story words (overlapping
+    partners told in similar words; the rarest-word buckets first). So the work per item
+    does not grow with the number of live clusters (see tests/benchmarks/bench_clustering.py).
     """
 
     def __init__(self, config: ClusteringConfig | None = None) -> None:
@@ -277,7 +282,10 @@ class ClusterIndex:
 
     # ----------------------------------------------------------------- event time
     def expires_at(self, cluster: Cluster) -> float:
-        return cluster.last_seen + self.config.horizon_s
+        """A horizon after its last report, or `max_age_s` after its first, whichever is first."""
+        return min(
+            cluster.last_seen + self.config.horizon_s, cluster.founded_at + self.config.max_age_s
+        )
 
     def next_wakeup(self) -> float | None:
         """The earliest event time at which something is due (an alert or an expiry)."""
@@ -429,6 +437,8 @@ class ClusterIndex:
         best: tuple[float, float, int] | None = None
         best_cluster = None
         for cluster in self._candidates(member):
+            if member.ts > self.expires_at(cluster):
+                continue  # still held until the next expiry sweep, but closed
             margin, similarity = self._match(cluster, member)
             if margin is None:
                 continue
@@ -539,7 +549,6 @@ class ClusterIndex:
         cluster.revision += 1
         alert = build_alert(cluster, alerted_at=max(due, self.clock))
         cluster.alerted_sources = len(cluster.members)
-        cluster.alerted_outlets = len(cluster.outlets())
         return alert
 
     def __len__(self) -> int:
