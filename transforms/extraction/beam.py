@@ -11,7 +11,7 @@ import logging
 from typing import Iterator
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
+from transforms.counters import stage_counter
 
 from transforms.model import FeedItem, ItemEvent
 
@@ -25,11 +25,11 @@ class ExtractEventsFn(beam.DoFn):
     def __init__(self, spacy_model: str | None = None):
         self.spacy_model = spacy_model
         self.extractor = None
-        self.items_seen = Metrics.counter(NAMESPACE, "items_seen")
-        self.items_non_english = Metrics.counter(NAMESPACE, "items_non_english")
-        self.items_without_event = Metrics.counter(NAMESPACE, "items_without_event")
-        self.events_extracted = Metrics.counter(NAMESPACE, "events_extracted")
-        self.items_failed = Metrics.counter(NAMESPACE, "items_failed")
+        self.items_seen = stage_counter(NAMESPACE, "items_seen")
+        self.items_non_english = stage_counter(NAMESPACE, "items_non_english")
+        self.items_without_event = stage_counter(NAMESPACE, "items_without_event")
+        self.events_extracted = stage_counter(NAMESPACE, "events_extracted")
+        self.items_failed = stage_counter(NAMESPACE, "items_failed")
 
     def setup(self) -> None:
         # Imported here so that pickling the DoFn does not drag spaCy state along.
