@@ -51,6 +51,9 @@ def only(extractor: Extractor, title: str, summary: str = ""):
         ("Turkey sends troops to Libya to support UN-backed government", "", "military_aid", ("LBY", "TUR")),
         ("Greece to buy 18 Rafale jets from France", "", "arms_transfer", ("FRA", "GRC")),
         ("Philippines says it won't end US military access agreement", "", "agreement", ("PHL", "USA")),
+        ("Chinese military medical team arrives in Serbia", "", "military_aid", ("CHN", "SRB")),
+        ("France sends troops to Mali to fight jihadists", "", "military_aid", ("FRA", "MLI")),
+        ("Britain sends troops to help Mozambique fight insurgents", "", "military_aid", ("GBR", "MOZ")),
         ("China, Russia conduct joint bomber patrol over Sea of Japan", "", "operation", ("CHN", "RUS")),
     ],
 )

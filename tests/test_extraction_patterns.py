@@ -37,6 +37,10 @@ def test_hyphenated_words_match_token_by_token():
     assert matches("@CO ~1 jets", "they co-develop jets") == ["co-develop jets"]
 
 
+def test_classes_and_words_in_one_element():
+    assert matches("@SIGN|inks ~1 @PACT", "Japan inks deal") == ["inks deal"]
+
+
 def test_whole_pattern_alternatives():
     assert matches("in support of ; show of support", "a show of support") == ["show of support"]
 

@@ -5,7 +5,7 @@ line such as ``@SIGN ~4 @DEF ~2 @PACT`` is reviewable where the equivalent Match
 (dozens of dicts) is not. Syntax, one element per space-separated word:
 
 - ``@CLASS``: any word of the named class (classes are lower-cased word lists);
-- ``a|b|c``: any of these words (case-insensitive);
+- ``a|b|c``: any of these words (case-insensitive); classes may join in (``@SENDV|brings``);
 - ``=Word`` or ``=A|=B``: exact, case-sensitive text;
 - ``~N``: skip 0..N tokens of anything;
 - a trailing ``?`` makes the element optional;
@@ -32,18 +32,21 @@ class PatternError(ValueError):
 
 def _alternatives(element: str, classes: Mapping[str, Sequence[str]]) -> tuple[list[str], bool]:
     """The words an element stands for, and whether they are case-sensitive."""
-    if element.startswith("@"):
-        name = element[1:]
-        if name not in classes:
-            raise PatternError(f"unknown class @{name} (classes and word alternatives cannot be mixed with |)")
-        return [w.lower() for w in classes[name]], False
     parts = element.split("|")
     exact = [p.startswith("=") for p in parts]
     if any(exact) and not all(exact):
         raise PatternError(f"mixes exact and case-insensitive words: {element!r}")
     if all(exact):
         return [p[1:] for p in parts], True
-    return [p.lower() for p in parts], False
+    words: list[str] = []
+    for part in parts:
+        if part.startswith("@"):
+            if part[1:] not in classes:
+                raise PatternError(f"unknown class {part}")
+            words.extend(w.lower() for w in classes[part[1:]])
+        else:
+            words.append(part.lower())
+    return words, False
 
 
 def _token_specs(words: list[str], exact: bool, optional: bool) -> list[list[dict]]:
