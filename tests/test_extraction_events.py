@@ -172,3 +172,9 @@ def test_doc_extensions_expose_each_stage(extractor):
 def test_unknown_trained_pipeline_fails_clearly():
     with pytest.raises(OSError):
         Extractor("no_such_pipeline_xx")
+
+
+def test_negated_exit_keeps_the_agreement_and_shows_the_negation(extractor):
+    event = only(extractor, "Philippines says it won't end US military access agreement")
+    assert event.type == "agreement"
+    assert event.evidence == "won't end US military access agreement"

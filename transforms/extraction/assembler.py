@@ -69,6 +69,7 @@ class Candidate:
     concerns: tuple[str, ...]
     score: float
     event_type: str = ""
+    evidence_start: int = -1
     notes: list[str] = field(default_factory=list)
 
 
@@ -90,9 +91,14 @@ def build_candidate(
     if any(c.label == "non_military" and c.start < trigger.end and trigger.start < c.end for c in cues):
         return None  # "food security talks", "national security law"
     negated = is_negated(trigger, cues, seg_start)
+    evidence_start = trigger.start
     if negated and rule.if_negated:
         negated = False
         forced_type = rule.if_negated
+        # The evidence must show the negation: "won't end US military access agreement".
+        evidence_start = min(c.start for c in cues if c.label == "negation" and seg_start <= c.start <= trigger.start)
+        if evidence_start > seg_start and view.lower[evidence_start] in ("n't", "n’t"):
+            evidence_start -= 1  # "wo" + "n't"
     else:
         forced_type = ""
     if (negated or is_hypothetical(trigger, cues, seg_start)
@@ -147,7 +153,8 @@ def build_candidate(
     if event_type == "setback" and cues_in(cues, "talks_frame", seg_start, trigger.start):
         # "Talks over / deadline for withdrawing troops": the news is the dialogue.
         event_type = "dialogue"
-    return Candidate(trigger, rule, tuple(sorted(partners)), tuple(sorted(concerns)), score, event_type=event_type)
+    return Candidate(trigger, rule, tuple(sorted(partners)), tuple(sorted(concerns)), score,
+                     event_type=event_type, evidence_start=evidence_start)
 
 
 def assemble(
@@ -201,5 +208,8 @@ def to_event(candidate: Candidate, view: DocView, codes: dict, confidence: float
         cameo=mapping.get("cameo", ""),
         plover=mapping.get("plover", ""),
         confidence=round(confidence, 3),
-        evidence=view.span_text(candidate.trigger.start, candidate.trigger.end),
+        evidence=view.span_text(
+            min(candidate.trigger.start, candidate.evidence_start if candidate.evidence_start >= 0 else candidate.trigger.start),
+            candidate.trigger.end,
+        ),
     )
