@@ -54,6 +54,9 @@ def only(extractor: Extractor, title: str, summary: str = ""):
         ("Chinese military medical team arrives in Serbia", "", "military_aid", ("CHN", "SRB")),
         ("France sends troops to Mali to fight jihadists", "", "military_aid", ("FRA", "MLI")),
         ("Britain sends troops to help Mozambique fight insurgents", "", "military_aid", ("GBR", "MOZ")),
+        ("US, South Korea scale back joint drills", "", "setback", ("KOR", "USA")),
+        ("Russia and Belarus hold joint military drills near Polish border", "", "exercise", ("BLR", "RUS")),
+        ("China, Pakistan to co-produce JF-17 fighter jets", "", "arms_transfer", ("CHN", "PAK")),
         ("China, Russia conduct joint bomber patrol over Sea of Japan", "", "operation", ("CHN", "RUS")),
     ],
 )
@@ -86,6 +89,7 @@ def test_concern_from_counter_and_pressure(extractor):
         # negation
         ("Turkey denies plan to buy more Russian missiles", ""),
         ("Japan and South Korea will not hold joint drills this year", ""),
+        ("Duterte: PH won't join US in South China Sea war games", ""),
         # third-party reactions and calls
         ("China condemns US-Taiwan arms sale", ""),
         ("Republicans urge Trump not to pull US troops from Germany", ""),

@@ -90,7 +90,7 @@ def build_candidate(
         return None
     if any(c.label == "non_military" and c.start < trigger.end and trigger.start < c.end for c in cues):
         return None  # "food security talks", "national security law"
-    negated = is_negated(trigger, cues, seg_start)
+    negated = is_negated(trigger, cues, seg_start, view)
     evidence_start = trigger.start
     if negated and rule.if_negated:
         negated = False
@@ -147,9 +147,11 @@ def build_candidate(
         return None
     score = rule.weight * (1.0 if seg == 0 else 0.85 if seg == 1 else 0.7)
     event_type = forced_type or rule.type
-    if event_type not in ("setback", "agreement") and cues_in(cues, "cancel", max(seg_start, trigger.start - CANCEL_WINDOW), trigger.start):
+    cancels = cues_in(cues, "cancel", max(seg_start, trigger.start - CANCEL_WINDOW), trigger.start)
+    if event_type not in ("setback", "agreement") and cancels:
         # "cancels joint drills", "suspends arms sales": a cooperation called off is a setback.
         event_type = "setback"
+        evidence_start = min(evidence_start, cancels[0].start)
     if event_type == "setback" and cues_in(cues, "talks_frame", seg_start, trigger.start):
         # "Talks over / deadline for withdrawing troops": the news is the dialogue.
         event_type = "dialogue"

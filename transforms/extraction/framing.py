@@ -13,22 +13,30 @@ from typing import Sequence
 
 from transforms.extraction.segments import DocView, Span, cues_in, segment_bounds
 
-NEGATION_WINDOW = 6
+NEGATION_WINDOW = 8
 MODAL_WINDOW = 8
 REACTION_SUBJECT_WINDOW = 3
 CONSEQUENCE_WINDOW = 4
 DOMESTIC_SUBJECT_WINDOW = 3
 
 
-def is_negated(trigger: Span, cues: Sequence[Span], seg_start: int) -> bool:
-    """A negation shortly before (or inside) the trigger, not itself cancelled ("not budging on")."""
+def is_negated(trigger: Span, cues: Sequence[Span], seg_start: int, view: DocView | None = None) -> bool:
+    """A negation shortly before (or inside) the trigger, not itself cancelled ("not budging
+    on"), and not cut off from it by a clause break ("..., not ..." of another clause)."""
     window_start = max(seg_start, trigger.start - NEGATION_WINDOW)
-    negations = cues_in(cues, "negation", window_start, trigger.end)
+    negations = _cues_in_clause(cues, "negation", window_start, trigger, view)
     if not negations:
         return False
     overrides = cues_in(cues, "negation_override", window_start, trigger.end)
     last_negation = max(n.start for n in negations)
     return not any(o.start > last_negation and o.start <= last_negation + 2 for o in overrides)
+
+
+def _cues_in_clause(cues: Sequence[Span], kind: str, start: int, trigger: Span, view: DocView | None) -> list[Span]:
+    found = cues_in(cues, kind, start, trigger.end)
+    if view is None:
+        return found
+    return [c for c in found if not any(view.lower[k] in (",", ";", ":", "but", "while") for k in range(c.end, trigger.start))]
 
 
 def is_reaction(trigger: Span, cues: Sequence[Span], seg_start: int,
