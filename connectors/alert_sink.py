@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
+from transforms.counters import stage_counter
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 class _PublishAlertFn(beam.DoFn):
     def __init__(self, topic_path: str):
         self.topic_path = topic_path
-        self.published = Metrics.counter("alerts", "alerts_published")
-        self.rejected = Metrics.counter("alerts", "alerts_rejected")
-        self.new = Metrics.counter("alerts", "alerts_new")
-        self.updates = Metrics.counter("alerts", "alerts_update")
+        self.published = stage_counter("alerts", "alerts_published")
+        self.rejected = stage_counter("alerts", "alerts_rejected")
+        self.new = stage_counter("alerts", "alerts_new")
+        self.updates = stage_counter("alerts", "alerts_update")
         self._publisher = None
 
     def setup(self):

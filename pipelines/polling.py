@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 import apache_beam as beam
 from apache_beam.coders import PickleCoder
 from apache_beam.io.gcp.pubsub import PubsubMessage, WriteToPubSub
-from apache_beam.metrics import Metrics
+from transforms.counters import stage_counter
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from connectors.feed_list import Feed
@@ -38,7 +38,7 @@ class _PollFeedFn(beam.DoFn):
         self.policy = policy
         self.fetch = fetch
         self.counters = {
-            name: Metrics.counter("polling", name)
+            name: stage_counter("polling", name)
             for name in ("polls", "not_due", "not_modified", "fetch_errors", "parse_errors", "fetched", "items_new")
         }
         self._rng = random.Random()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
+from transforms.counters import stage_counter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from connectors.feed_parser import parse_feed
@@ -85,11 +85,11 @@ def read_snapshot_body(path: str) -> bytes:
 
 class _ParseSnapshot(beam.DoFn):
     def __init__(self) -> None:
-        self.snapshots = Metrics.counter("replay", "snapshots_read")
-        self.unreadable = Metrics.counter("replay", "snapshots_unreadable")
-        self.broken = Metrics.counter("replay", "snapshots_not_a_feed")
-        self.sightings = Metrics.counter("replay", "item_sightings")
-        self.skipped = Metrics.counter("replay", "entries_skipped")
+        self.snapshots = stage_counter("replay", "snapshots_read")
+        self.unreadable = stage_counter("replay", "snapshots_unreadable")
+        self.broken = stage_counter("replay", "snapshots_not_a_feed")
+        self.sightings = stage_counter("replay", "item_sightings")
+        self.skipped = stage_counter("replay", "entries_skipped")
 
     def process(self, snapshot: Snapshot) -> Iterator[FeedItem]:
         try:
@@ -117,7 +117,7 @@ class ReadSnapshots(beam.PTransform):
     """Snapshots -> each distinct item once, timestamped by its first sighting."""
 
     def expand(self, snapshots):
-        unique_items = Metrics.counter("replay", "items_unique")
+        unique_items = stage_counter("replay", "items_unique")
 
         def first_sighting(keyed):
             unique_items.inc()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
+from transforms.counters import stage_counter
 
 from connectors.item_messages import MalformedItemMessage, decode_item, is_control
 from transforms.clustering.beam import ClusterAcrossOutlets
@@ -32,10 +32,10 @@ class StageOptions:
 
 class _DecodeItemMessage(beam.DoFn):
     def __init__(self) -> None:
-        self.received = Metrics.counter("items", "messages_received")
-        self.heartbeats = Metrics.counter("items", "heartbeats")
-        self.malformed = Metrics.counter("items", "messages_malformed")
-        self.decoded = Metrics.counter("items", "items_decoded")
+        self.received = stage_counter("items", "messages_received")
+        self.heartbeats = stage_counter("items", "heartbeats")
+        self.malformed = stage_counter("items", "messages_malformed")
+        self.decoded = stage_counter("items", "items_decoded")
 
     def process(self, message):
         self.received.inc()

@@ -95,6 +95,7 @@ def test_two_outlets_one_event_gives_one_new_alert_then_one_update(pubsub_emulat
             say=messages.append,
         )
         monitor.start()
+        totals: dict[str, int] = {}
         try:
             first = pull_alerts(subscriber, analyst, lambda a: len(a) >= 1, timeout=120)
             assert [a["kind"] for a in first] == ["new"], messages
@@ -110,7 +111,7 @@ def test_two_outlets_one_event_gives_one_new_alert_then_one_update(pubsub_emulat
             rest += pull_alerts(subscriber, analyst, lambda a: False, timeout=8)
             polls_of_beta_after_gamma_broke = server.hits.get("/beta", 0)
         finally:
-            monitor.stop()
+            totals = monitor.stop()
 
     alerts = first + rest
     assert [a["kind"] for a in alerts] == ["new", "update"], messages
@@ -125,3 +126,8 @@ def test_two_outlets_one_event_gives_one_new_alert_then_one_update(pubsub_emulat
     # The broken feed was reported, and the healthy ones kept being polled after it broke.
     assert any("gamma" in m and "failed" in m for m in messages)
     assert polls_of_beta_after_gamma_broke >= 3
+    # The run summary accounts for every item the poller sent (2 + 2 + 1 distinct items).
+    assert totals["items/items_decoded"] == 5, totals
+    assert totals["extraction/items_seen"] == 5, totals
+    assert totals["alerts/alerts_published"] == 2, totals
+    assert totals["items/heartbeats"] >= 2, totals

@@ -38,6 +38,7 @@ from typing import Any, Iterable, Iterator, Tuple
 import apache_beam as beam
 from apache_beam import coders
 from apache_beam.metrics import Metrics
+from transforms.counters import stage_counter
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import (
     BagStateSpec,
@@ -60,7 +61,7 @@ class KeyByAnchorPartner(beam.DoFn):
     """(anchor partner, item event); events without partners cannot be clustered: dropped."""
 
     def __init__(self) -> None:
-        self.no_partners = Metrics.counter(NAMESPACE, "dropped_no_partners")
+        self.no_partners = stage_counter(NAMESPACE, "dropped_no_partners")
 
     def process(self, item_event: ItemEvent) -> Iterator[Tuple[str, ItemEvent]]:
         key = anchor_partner(item_event.event.partners)
@@ -82,11 +83,11 @@ class ClusterPerAnchor(beam.DoFn):
 
     def __init__(self, config: ClusteringConfig) -> None:
         self.config = config
-        self.items = Metrics.counter(NAMESPACE, "items")
-        self.late = Metrics.counter(NAMESPACE, "late_items")
-        self.too_late = Metrics.counter(NAMESPACE, "dropped_too_late")
+        self.items = stage_counter(NAMESPACE, "items")
+        self.late = stage_counter(NAMESPACE, "late_items")
+        self.too_late = stage_counter(NAMESPACE, "dropped_too_late")
         self.outcomes = {
-            name: Metrics.counter(NAMESPACE, counter)
+            name: stage_counter(NAMESPACE, counter)
             for name, counter in (
                 ("founded", "clusters_founded"),
                 ("joined", "merged_independent"),
@@ -95,9 +96,9 @@ class ClusterPerAnchor(beam.DoFn):
                 ("duplicate", "dropped_duplicates"),
             )
         }
-        self.expired = Metrics.counter(NAMESPACE, "clusters_expired")
-        self.alerts_new = Metrics.counter(NAMESPACE, "alerts_new")
-        self.alerts_update = Metrics.counter(NAMESPACE, "alerts_update")
+        self.expired = stage_counter(NAMESPACE, "clusters_expired")
+        self.alerts_new = stage_counter(NAMESPACE, "alerts_new")
+        self.alerts_update = stage_counter(NAMESPACE, "alerts_update")
         self.live = Metrics.distribution(NAMESPACE, "live_clusters_per_key")
 
     def process(
