@@ -26,6 +26,7 @@ def only(extractor: Extractor, title: str, summary: str = ""):
     [
         ("Japan and Australia sign defence pact", "", "agreement", ("AUS", "JPN")),
         ("Japan and Australia sign historic defence pact", "", "agreement", ("AUS", "JPN")),
+        ("Montenegro joins NATO", "", "agreement", ("MNE", "NATO")),
         ("Philippines suspends termination of Visiting Forces Agreement with US", "", "agreement", ("PHL", "USA")),
         ("Syria agrees to let Russia expand air base", "", "agreement", ("RUS", "SYR")),
         ("Indian and Australian defence ministers meet to deepen military ties", "", "dialogue", ("AUS", "IND")),
@@ -90,6 +91,10 @@ def test_concern_from_counter_and_pressure(extractor):
         ("Turkey denies plan to buy more Russian missiles", ""),
         ("Japan and South Korea will not hold joint drills this year", ""),
         ("Duterte: PH won't join US in South China Sea war games", ""),
+        # metaphors, sanctions and companies are not defense cooperation
+        ("Trump joins 'Ostrich Alliance' of loser leaders", "Germany, on the other hand, followed expert advice."),
+        ("UN rejects US bid to extend arms embargo on Iran", "It rejected a ban on the sale of weapons to Iran."),
+        ("Boeing terminates deal with Embraer", "Boeing ended its deal with Brazilian aircraft maker Embraer, the American company said."),
         # third-party reactions and calls
         ("China condemns US-Taiwan arms sale", ""),
         ("Republicans urge Trump not to pull US troops from Germany", ""),

@@ -10,6 +10,7 @@ CONCERN_PRE_WINDOW = 4
 CONCERN_POST_WINDOW = 2
 JOINT_PREP_WINDOW = 4
 VENUE_WINDOW = 3
+COMPANY_WINDOW = 2
 COORDINATION = {"and", ",", "-", "–", "/", "&", "'s", "’s", "of"}
 
 
@@ -74,6 +75,13 @@ def context_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView
             if body_start <= actor.start < end:
                 out.add(i)
     for cue in cues:
+        if cue.label == "company":  # "Brazilian aircraft maker", "US defense contractor": a firm, not a state
+            for i, actor in enumerate(actors):
+                gap = range(actor.end, cue.start)
+                if 0 <= cue.start - actor.end <= COMPANY_WINDOW and not any(
+                    view.lower[k] in CLAUSE_END or view.lower[k] in ("'s", "’s") for k in gap
+                ):
+                    out.add(i)
         if cue.label == "modifier":  # "UN-backed government", "Iran-aligned militias"
             for i, actor in enumerate(actors):
                 if actor.end == cue.start:
