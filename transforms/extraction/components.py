@@ -102,14 +102,16 @@ class ActorResolver:
     PERSON_LIKE = frozenset({"Chad", "Jordan", "Georgia", "Israel", "Kenya", "India", "Lebanon",
                              "Jamaica", "Cuba", "Niger", "Mali", "Oman", "Peru", "Togo", "Sudan"})
 
-    def _vetoed(self, doc: Doc, start: int, end: int) -> bool:
+    def _vetoed(self, doc: Doc, ents, start: int, end: int) -> bool:
         if end - start != 1 or doc[start].text not in self.PERSON_LIKE:
             return False
         return any(ent.start <= start and end <= ent.end and ent.label_ == "PERSON" and len(ent) > 1
-                   for ent in doc.ents)
+                   for ent in ents)
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self.matcher(doc)
+        # Only a trained pipeline sets entities; reading doc.ents walks every token.
+        ents = doc.ents if doc.has_annotation("ENT_IOB") else ()
         # Longest first, then leftmost: a greedy non-overlapping cover.
         matches = sorted(matches, key=lambda m: (m[1] - m[2], m[1]))
         taken = bytearray(len(doc))
@@ -119,7 +121,7 @@ class ActorResolver:
                 continue
             taken[start:end] = b"\x01" * (end - start)
             code, source = self.vocab.strings[key_id].split("|", 1)
-            if code != NON_ACTOR and not (doc.ents and self._vetoed(doc, start, end)):
+            if code != NON_ACTOR and not (ents and self._vetoed(doc, ents, start, end)):
                 spans.append(Span(start, end, code, source=source))
         spans.sort(key=lambda s: s.start)
         doc._.actors = tuple(spans)
