@@ -39,12 +39,6 @@ def item_text(title: str | None, summary: str | None) -> str:
     return f"{clean(title)}\n\n{clean(summary)[:MAX_SUMMARY_CHARS]}"
 
 
-def _split_abbreviation_hyphens(nlp: Language) -> None:
-    """"U.S.-South Korea" must split at the hyphen so both actors are seen."""
-    infixes = list(nlp.Defaults.infixes) + [r"(?<=[A-Z]\.)-(?=[A-Za-z])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-
-
 # A headline tokenizer: English tokenizer exceptions ("U.S.", "Mr.", "don't") with small
 # affix rules. spaCy's full English affix regexes cover far more (emoticons, units,
 # currencies in every script) and cost a third of the pipeline's time; news headlines
