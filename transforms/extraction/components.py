@@ -20,7 +20,7 @@ from transforms.extraction import assembler
 from transforms.extraction.assembler import DocView, Span, TriggerRule
 from transforms.extraction.calibration import Calibrator
 from transforms.extraction.gazetteer import NON_ACTOR, load_aliases
-from transforms.extraction.language import script_language, word_languages
+from transforms.extraction.language import script_language, vote, word_languages
 from transforms.extraction.patterns import FastMatcher, parse_pattern, words_of
 from transforms.extraction.resources import event_codes, read_json
 
@@ -55,23 +55,8 @@ class LanguageGuard:
             if script:
                 doc._.language = script
                 return doc
-        table = self.table
-        doc._.language = vote_hashes(table, array[:, 0].tolist())
+        doc._.language = vote(array[:, 0].tolist(), self.table)
         return doc
-
-
-def vote_hashes(table: dict, hashes: list) -> str:
-    votes: dict[str, int] = {}
-    for h in hashes:
-        langs = table.get(h)
-        if langs:
-            for lang in langs:
-                votes[lang] = votes.get(lang, 0) + 1
-    english = votes.pop("en", 0)
-    if not votes:
-        return "en"
-    other, count = max(votes.items(), key=lambda kv: kv[1])
-    return other if count >= 2 and count > english * 1.2 else "en"
 
 
 @Language.factory("allywatch_actors", default_config={"data_dir": None})

@@ -70,9 +70,12 @@ def word_languages() -> dict[str, tuple[str, ...]]:
     return {word: tuple(langs) for word, langs in table.items()}
 
 
-def vote(words) -> str:
-    """The language function words vote for ("en" unless another has clear evidence)."""
-    table = word_languages()
+def vote(words, table: dict | None = None) -> str:
+    """The language function words vote for ("en" unless another has clear evidence).
+
+    `table` maps a word (or its spaCy hash, for the pipeline component) to its languages;
+    by default the word table."""
+    table = word_languages() if table is None else table
     votes: dict[str, int] = {}
     for word in words:
         langs = table.get(word)
