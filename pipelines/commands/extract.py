@@ -1,8 +1,9 @@
 """`allywatch extract INPUT.jsonl [-o OUTPUT.jsonl]`: batch event extraction on feed items.
 
-One output line per input line, in the same order: `{"id": ..., "events": [...]}`. A line
-that is not a JSON object with a string `title` gets an `"error"` field instead (and is
-counted on stderr), so output lines always align with input lines.
+One output line per non-blank input line, in the same order: `{"id": ..., "events": [...]}`.
+A line that is not a JSON object with a string `title` gets an `"error"` field instead (and
+is counted on stderr), so output lines always align with input lines. Items that are not in
+English get `"events": []` and are counted in the summary.
 """
 
 from __future__ import annotations
