@@ -21,7 +21,8 @@ How it is laid out, and why:
   waits for the watermark to pass that moment.
 * Bounded state. A cluster expires `horizon_s` after its last report or `max_age_s` after
   its first, whichever comes first; expiry runs on event-time timers in sweeps an eighth
-  of the horizon apart, and a key whose clusters have all expired holds no state at all.
+  of the horizon apart, and a key whose clusters have all expired holds only its clock
+  (one float, so that an item far behind it is still recognised as too late).
 * Lateness. An element behind the key's processed time is still clustered (counted as
   `late_items`; its update is due a debounce after the key's clock, never in the past);
   one older than the horizon is dropped (`dropped_too_late`): its cluster may be gone.
@@ -147,7 +148,12 @@ class ClusterPerAnchor(beam.DoFn):
         buffered = list(buffer.read())
         ready = [entry for entry in buffered if entry[0] <= until]
         rest = [entry for entry in buffered if entry[0] > until]
-        index = index_state.read() or ClusterIndex(self.config)
+        index = index_state.read()
+        if index is None:
+            index = ClusterIndex(self.config)
+            clock = clock_state.read()
+            if clock is not None:
+                index.clock = clock
         alerts, decisions, expired = index.advance(ready, until)
         for decision in decisions:
             self.outcomes[decision.outcome].inc()
