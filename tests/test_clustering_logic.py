@@ -48,6 +48,22 @@ def test_paraphrase_scores_above_unrelated_story():
     assert text.blend(a, text.word_features(*UNRELATED)) < 0.05
 
 
+def test_minhash_is_an_unbiased_estimator_of_jaccard():
+    # 100 pairs of random 250-element sets overlapping in 200 (J = 2/3): with 64 hashes
+    # the estimate's spread must be close to the binomial sqrt(J(1-J)/64) = 0.059.
+    rng = random.Random(5)
+    errors = []
+    for _ in range(100):
+        base = [rng.getrandbits(32) for _ in range(300)]
+        a, b = base[:250], base[50:]
+        estimate = text.signature_similarity(text.minhash(a, 64), text.minhash(b, 64))
+        errors.append(estimate - 2 / 3)
+    mean = sum(errors) / len(errors)
+    spread = (sum(e * e for e in errors) / len(errors)) ** 0.5
+    assert abs(mean) < 0.03
+    assert spread < 0.09
+
+
 def test_minhash_estimates_jaccard_of_near_copies():
     a = text.shingle_features(*WIRE)
     b = text.shingle_features(WIRE[0], WIRE[1] + " More follows.")
@@ -349,3 +365,21 @@ def test_similar_reports_cannot_chain_a_cluster_beyond_its_max_age():
 def test_config_rejects_debounce_longer_than_max_age():
     with pytest.raises(ValueError):
         ClusteringConfig(max_age_s=60, debounce_s=120)
+
+
+def test_wire_text_under_another_headline_is_still_a_syndicated_copy():
+    partners = ("PHL", "USA")
+    own_headline = ("Manila and Washington sit down over troop pact", WIRE[1])
+    short = ("Philippines, US discuss forces deal", "Officials met on Tuesday.")
+    short_other = ("Visiting forces deal: Manila and US talk", "Officials met on Tuesday.")
+    items = [
+        (T0, item_event("a1", "alpha", WIRE, T0, partners=partners)),
+        (T0 + HOUR, item_event("b1", "beta", own_headline, T0 + HOUR, partners=partners)),
+        (T0 + 2 * HOUR, item_event("c1", "gamma", short, T0 + 2 * HOUR, partners=partners)),
+        (T0 + 3 * HOUR, item_event("d1", "delta", short_other, T0 + 3 * HOUR, partners=partners)),
+    ]
+    _, _, decisions, _ = run(items)
+    outcome = {d.item_id: d.outcome for d in decisions}
+    assert outcome["b1"] == "syndicated"
+    # A short shared sentence under different headlines is not enough to call a copy.
+    assert outcome["d1"] != "syndicated"

@@ -51,6 +51,8 @@ COMPATIBLE_TYPES: frozenset[frozenset[str]] = frozenset(
 
 # Copies share nearly all their words; the (costlier) shingle comparison runs only above this.
 COPY_WORD_GATE = 0.5
+# A summary this long that two outlets share verbatim is a copy even under other headlines.
+MIN_BODY_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Member:
     evidence: str
     words: frozenset[int]
     shingles: bytes
+    body: bytes
     syndicated_of: str | None = None
     repost_of: str | None = None
 
@@ -218,6 +221,8 @@ def types_relation(a: str, b: str) -> str:
 def member_from(item_event: ItemEvent, ts: float, config: ClusteringConfig) -> Member:
     item, event = item_event.item, item_event.event
     shingles = text.shingle_features(item.title, item.summary)
+    summary = (item.summary or "").strip()
+    body = text.shingle_features("", summary) if len(summary) >= MIN_BODY_CHARS else ()
     return Member(
         item_id=item.item_id,
         outlet=item.outlet,
@@ -237,6 +242,7 @@ def member_from(item_event: ItemEvent, ts: float, config: ClusteringConfig) -> M
         evidence=event.evidence,
         words=frozenset(text.word_features(item.title, item.summary)),
         shingles=text.signature_bytes(text.minhash(shingles, config.shingle_signature)),
+        body=text.signature_bytes(text.minhash(body, config.shingle_signature)) if body else b"",
     )
 
 
@@ -502,11 +508,20 @@ class ClusterIndex:
         return None
 
     def _is_copy(self, member: Member, other: Member, word_similarity: float) -> bool:
-        """Same text? Checked on shingles only when the words already nearly coincide (cheap gate)."""
+        """Same text (headline and summary, or a long summary under another headline)?
+
+        Wire copies often carry the outlet's own headline over the agency's text, so a long
+        summary alone may decide. Checked on shingles only when the words already nearly
+        coincide (a cheap gate).
+        """
         if word_similarity < COPY_WORD_GATE:
             return False
-        copy = text.signature_similarity(member.shingles, other.shingles)
-        return copy >= self.config.syndication_threshold
+        threshold = self.config.syndication_threshold
+        if text.signature_similarity(member.shingles, other.shingles) >= threshold:
+            return True
+        return bool(member.body and other.body) and (
+            text.signature_similarity(member.body, other.body) >= threshold
+        )
 
     def _attach(self, cluster: Cluster, member: Member) -> None:
         cluster.members.append(member)

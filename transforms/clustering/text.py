@@ -124,10 +124,10 @@ def blend(a: Collection[int], b: Collection[int]) -> float:
     return 0.5 * (inter / min(len(a), len(b)) + inter / (len(a) + len(b) - inter))
 
 
-_PRIME = (1 << 61) - 1
+_PRIME = (1 << 31) - 1  # Mersenne prime: a, x < p keep (a*x + b) below 2**62, exact in uint64
 _rng = np.random.default_rng(20201231)
-_A = _rng.integers(1, 1 << 31, size=256, dtype=np.uint64)
-_B = _rng.integers(0, 1 << 31, size=256, dtype=np.uint64)
+_A = _rng.integers(1, _PRIME, size=256, dtype=np.uint64)
+_B = _rng.integers(0, _PRIME, size=256, dtype=np.uint64)
 
 
 def minhash(features: Sequence[int], size: int) -> tuple[int, ...]:
@@ -135,13 +135,15 @@ def minhash(features: Sequence[int], size: int) -> tuple[int, ...]:
 
     A small own MinHash (numpy, one vectorised pass) rather than a dependency: the
     fraction of equal positions of two signatures estimates their Jaccard similarity.
-    Values fit in 31 bits: (a*x + b) stays below 2**63 for x < 2**32, a, b < 2**31.
+    Each hash is (a*x + b) mod p with p = 2**31 - 1 and x, a, b < p, the classic universal
+    family: the product must be reduced modulo a prime well below its range, or the
+    "permutations" stay nearly monotone in x and the minimum is always the smallest x.
     """
     if not features:
         return ()
-    x = np.fromiter(features, dtype=np.uint64, count=len(features))
+    x = np.fromiter(features, dtype=np.uint64, count=len(features)) % np.uint64(_PRIME)
     values = (x[:, None] * _A[None, :size] + _B[None, :size]) % np.uint64(_PRIME)
-    return tuple(int(v) & 0x7FFFFFFF for v in values.min(axis=0))
+    return tuple(int(v) for v in values.min(axis=0))
 
 
 def signature_bytes(signature: Sequence[int]) -> bytes:
