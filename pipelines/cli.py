@@ -34,13 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"pipelines.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pipelines.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"pipelines.commands.{name}").register(subparsers)
     return parser
 
 

@@ -7,6 +7,7 @@ which is safe to call more than once and after a partial start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from connectors.alert_schema_registry import ensure_alerts_topic_with_schema
-from connectors.emulator import EMULATOR_ENV, PubSubEmulator
+from connectors.emulator import EMULATOR_ENV, PubSubEmulator, emulator_environment
 from connectors.local_state import clear_local_emulator, write_local_emulator
 from connectors.feed_list import Feed
 from connectors.poller import FeedPoller, PubSubItemSink
 from connectors.pubsub_setup import Topology, ensure_topology
+from pipelines.commands.tail import format_alert
 from pipelines.monitor import MonitorConfig, start_monitor, streaming_options
 from pipelines.stages import StageOptions
 from transforms.counters import local_totals, totals_since
@@ -53,6 +55,7 @@ class LiveMonitor:
         self.say = say
         self.on_alert = on_alert or say
         self.emulator: PubSubEmulator | None = None
+        self._local = contextlib.ExitStack()  # the emulator and what points at it
         self.result = None
         self.poller: FeedPoller | None = None
         self.sink: PubSubItemSink | None = None
@@ -60,21 +63,20 @@ class LiveMonitor:
         self._poll_thread: threading.Thread | None = None
         self._console_future = None
         self._subscriber = None
-        self._previous_emulator_env: str | None = None
         self._counters_at_start: dict[str, int] = {}
 
     def start(self) -> None:
         s = self.settings
         if s.use_emulator and not os.environ.get(EMULATOR_ENV):
-            self.emulator = PubSubEmulator().start()
-            self._previous_emulator_env = os.environ.get(EMULATOR_ENV)
-            os.environ[EMULATOR_ENV] = self.emulator.address
+            self.emulator = self._local.enter_context(PubSubEmulator())
+            self._local.enter_context(emulator_environment(self.emulator.address))
             self.say(f"started the local Pub/Sub emulator on {self.emulator.address} (project {s.topology.project})")
             write_local_emulator(self.emulator.address, s.topology.project)
+            self._local.callback(clear_local_emulator)
         # The alerts topic first, so that it is born with its schema attached.
-        created = ensure_alerts_topic_with_schema(s.topology)
-        created += ensure_topology(s.topology, console=s.console)
-        for path in created:
+        for change in ensure_alerts_topic_with_schema(s.topology):
+            self.say(change)
+        for path in ensure_topology(s.topology, console=s.console):
             self.say(f"created {path}")
         self._counters_at_start = local_totals()
         self.result = start_monitor(
@@ -108,7 +110,7 @@ class LiveMonitor:
 
         def show(message) -> None:
             try:
-                self.on_alert(format_alert_line(json.loads(message.data.decode("utf-8"))))
+                self.on_alert(format_alert(json.loads(message.data.decode("utf-8"))))
             except (ValueError, KeyError) as exc:
                 self.say(f"unreadable alert message skipped: {exc}")
             message.ack()
@@ -150,27 +152,9 @@ class LiveMonitor:
         if self.sink is not None:
             self.sink.close()
             self.sink = None
-        if self.emulator is not None:
-            self.emulator.stop()
-            self.emulator = None
-            if self._previous_emulator_env is None:
-                os.environ.pop(EMULATOR_ENV, None)
-            clear_local_emulator()
+        self._local.close()
+        self.emulator = None
         return totals
-
-
-def format_alert_line(alert: dict) -> str:
-    """One readable console line per alert."""
-    try:
-        from connectors.alert_format import format_alert  # richer formatting, when present
-
-        return format_alert(alert)
-    except ImportError:
-        partners = "-".join(alert.get("partners", []))
-        return (
-            f"[{alert.get('kind', '?'):6}] {alert.get('type', '?'):13} {partners:20} "
-            f"outlets={alert.get('outlet_count', '?')} {alert.get('title', '')}"
-        )
 
 
 def submit_cloud_jobs(settings: LiveSettings, *, say: Printer = print) -> list[str]:
@@ -184,8 +168,9 @@ def submit_cloud_jobs(settings: LiveSettings, *, say: Printer = print) -> list[s
     import apache_beam as beam
 
     s = settings
-    created = ensure_alerts_topic_with_schema(s.topology) + ensure_topology(s.topology, console=False)
-    for path in created:
+    for change in ensure_alerts_topic_with_schema(s.topology):
+        say(change)
+    for path in ensure_topology(s.topology, console=False):
         say(f"created {path}")
     monitor = start_monitor(
         MonitorConfig(s.topology.items_subscription_path, s.topology.alerts_topic_path, s.stages),

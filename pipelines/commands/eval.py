@@ -17,12 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     kinds = parser.add_subparsers(dest="evaluation", metavar="WHAT", required=True)
     for name, help_text in EVALUATIONS.items():
-        try:
-            module = importlib.import_module(f"pipelines.evaluation.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"pipelines.evaluation.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"pipelines.evaluation.{name}")
         sub = kinds.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(sub)
         sub.set_defaults(func=module.run)

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="longest wait before retrying a failing feed (default: %(default)s)")
     parser.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                         help="stop after this long (default: run until Ctrl-C)")
+    parser.add_argument("--update-debounce", type=float, default=None, metavar="SECONDS",
+                        help="how long an update waits to gather more outlets (default: 900)")
     parser.add_argument("--spacy-model", default=None, help="optional installed spaCy pipeline to add to extraction")
     parser.add_argument("--runner", default="BundleBasedDirectRunner",
                         help="Beam runner (default: %(default)s). DataflowRunner submits the monitor and a "
@@ -73,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
         use_emulator=not args.project,
         poll_interval=args.poll_interval,
         max_backoff=args.max_backoff,
-        stages=StageOptions(spacy_model=args.spacy_model),
+        stages=StageOptions(
+            spacy_model=args.spacy_model,
+            cluster_options={} if args.update_debounce is None else {"debounce_s": args.update_debounce},
+        ),
         runner=args.runner,
         beam_flags=beam_flags,
         console=not args.no_console,
