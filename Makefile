@@ -2,7 +2,7 @@
 PY ?= python3
 VENV ?= .venv
 
-.PHONY: setup run test
+.PHONY: setup run test quality
 setup:
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -13,3 +13,7 @@ run:
 
 test:
 	$(VENV)/bin/python -m pytest
+
+# Refresh the README's quality sections from the evaluation commands (needs ../shared/data).
+quality:
+	$(VENV)/bin/python -m pipelines.evaluation.readme_report
