@@ -287,7 +287,9 @@ def format_score(
 def config_from_args(args: argparse.Namespace) -> ClusteringConfig:
     values: dict[str, Any] = {}
     if args.horizon_days is not None:
-        values["horizon_s"] = args.horizon_days * DAY
+        values["horizon_s"] = values["max_age_s"] = args.horizon_days * DAY
+    if args.max_age_days is not None:
+        values["max_age_s"] = args.max_age_days * DAY
     if args.similarity_threshold is not None:
         values["similarity_threshold"] = args.similarity_threshold
     if args.similarity_floor is not None:
@@ -309,7 +311,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output of `allywatch extract LABELS.jsonl`: cluster those events and score them",
     )
     parser.add_argument("--examples", type=int, default=5, help="examples of splits and merges to show")
-    parser.add_argument("--horizon-days", type=float, help="oracle/extracted: cluster horizon in days")
+    parser.add_argument(
+        "--horizon-days", type=float, help="oracle/extracted: cluster horizon (and max age) in days"
+    )
+    parser.add_argument("--max-age-days", type=float, help="oracle/extracted: cluster max age in days")
     parser.add_argument("--similarity-threshold", type=float, help="oracle/extracted: similarity threshold")
     parser.add_argument("--similarity-floor", type=float, help="oracle/extracted: similarity floor")
 
