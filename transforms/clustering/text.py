@@ -3,15 +3,14 @@
 Two questions are asked of an item's text and they need different features:
 
 * Is this the same *story* told in other words? Outlets paraphrase, so we compare sets of
-  crudely stemmed content words (title plus the summary's opening) with the overlap
-  coefficient, which does not punish a short title-only item against a long summary.
+  crudely stemmed content words (title plus the summary's opening) with `blend`, the mean
+  of the overlap coefficient and Jaccard.
 * Is this the same *text* (a wire story re-published, an outlet re-posting its own item)?
-  Copies share long character runs, so we compare character 5-gram shingles with Jaccard.
+  Copies share long character runs, so we compare character 5-gram shingles with Jaccard,
+  estimated from a 64-value MinHash signature packed into 256 bytes.
 
-Both are stored as small sorted tuples of 32-bit hashes so that a cluster's memory stays
-small and the features pickle compactly into Beam state. MinHash signatures for candidate
-generation (LSH) are computed from the word features, and a MinHash of the shingles keeps
-the copy test cheap in memory.
+Words are kept as a frozenset of 32-bit hashes (fast intersections); MinHash values of the
+words also serve as LSH band keys for finding candidate clusters.
 """
 
 from __future__ import annotations
@@ -115,8 +114,9 @@ def blend(a: Collection[int], b: Collection[int]) -> float:
     """The story similarity used for joining: mean of overlap and Jaccard.
 
     Overlap alone over-rewards a three-word title contained in a long lede; Jaccard alone
-    under-rewards a title-only item against a full summary. Their mean ranks the dev
-    pairs better than either (see tests/test_clustering_text.py).
+    under-rewards a title-only item against a full summary. On the dev labels' same-key
+    pairs (24 same-event, 933 different-event) all three rank nearly alike (AUC 0.985 to
+    0.988); the mean is kept for its tolerance of uneven lengths.
     """
     if not a or not b:
         return 0.0
