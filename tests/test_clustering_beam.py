@@ -33,6 +33,7 @@ from tests.test_clustering_support import (
     item_event,
     summary_of,
 )
+from transforms.alert_schema import validate_alert
 from transforms.clustering.beam import ClusterAcrossOutlets, cluster_offline
 from transforms.clustering.index import ClusteringConfig
 
@@ -116,6 +117,7 @@ def test_streaming_in_order_matches_the_pure_logic(tmp_path):
     steps.append(("wm", T0 + 10 * DAY))
     alerts, _ = run_streaming(steps, tmp_path)
     assert canonical(alerts) == canonical(expected_offline(items))
+    assert all(validate_alert(alert) == [] for alert in alerts)
     pact = [a for a in alerts if a["partners"] == ["CAN", "JPN"] and a["type"] == "agreement"]
     # beta's update is due 15 min after it (before gamma reports): two updates.
     assert [(a["kind"], a["outlet_count"]) for a in sorted(pact, key=lambda a: a["revision"])] == [
