@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import platform
 import random
 import statistics
 import sys
@@ -27,6 +26,8 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.benchmarks.machine import describe_machine  # noqa: E402
 
 from transforms.clustering.index import DAY, ClusteringConfig, ClusterIndex  # noqa: E402
 from transforms.model import CooperationEvent, FeedItem, ItemEvent, iso_utc  # noqa: E402
@@ -120,16 +121,6 @@ def apply_cost(index: ClusterIndex, stories: list, probes: int, seed: int, horiz
     return (time.perf_counter() - start) / probes
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def main() -> int:
@@ -140,7 +131,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     horizon = 7 * DAY
-    print(f"machine: {machine()}; load average at start {os.getloadavg()[0]:.2f}")
+    print(f"machine: {describe_machine()}; load average at start {os.getloadavg()[0]:.2f}")
     print(
         f"{'live clusters':>14} {'assign us/item':>15} {'add us/item':>12} {'bytes/cluster':>14} "
         f"{'build s':>8}  outcomes of the assign probes"

@@ -15,31 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+from tests.benchmarks.machine import describe_machine  # noqa: E402
 DEFAULT_LABELS = Path(os.environ.get("ALLYWATCH_SHARED_DATA", REPO.parent / "shared" / "data")) / "labels" / "dev.jsonl"
 
 
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        nproc = str(os.cpu_count())
-    return f"{cpu}, nproc={nproc}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def main() -> int:
@@ -50,7 +36,7 @@ def main() -> int:
     if not args.labels.is_file():
         print(f"labels not found: {args.labels} (expected ../shared/data/labels/dev.jsonl)", file=sys.stderr)
         return 2
-    host = machine()  # before pinning, so nproc reports the machine, not the pin
+    host = describe_machine()  # before pinning, so nproc reports the machine, not the pin
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 

@@ -14,7 +14,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import sys
 import time
 import uuid
@@ -22,6 +21,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+from tests.benchmarks.machine import describe_machine  # noqa: E402
 
 from connectors.emulator import PubSubEmulator, emulator_environment  # noqa: E402
 from connectors.feed_parser import parse_feed  # noqa: E402
@@ -47,9 +48,6 @@ def corpus_items(limit: int):
     return list(seen.values())[:limit]
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
 def main() -> int:
@@ -58,7 +56,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
     args = parser.parse_args()
     items = corpus_items(args.items)
-    print(f"machine: {machine()}\nitems: {len(items)} distinct real items from the replay corpus", flush=True)
+    print(f"machine: {describe_machine()}\nitems: {len(items)} distinct real items from the replay corpus", flush=True)
 
     from google.cloud import pubsub_v1
 
