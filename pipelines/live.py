@@ -97,8 +97,11 @@ class LiveMonitor:
         if s.poller_state and self.poller.load_state(s.poller_state):
             self.say(f"resuming from {s.poller_state}: items sent before are not sent again (--fresh to resend)")
         self._poll_thread = threading.Thread(
-            target=self.poller.run, args=(self._stop,), kwargs={"heartbeat_every": s.heartbeat_every, "state_path": s.poller_state},
-            name="feed-poller", daemon=True,
+            target=self.poller.run,
+            args=(self._stop,),
+            kwargs={"heartbeat_every": s.heartbeat_every, "state_path": s.poller_state},
+            name="feed-poller",
+            daemon=True,
         )
         self._poll_thread.start()
         self.say(f"polling {len(s.feeds)} feeds every {s.poll_interval:.0f}s; Ctrl-C stops")
@@ -116,9 +119,6 @@ class LiveMonitor:
             message.ack()
 
         self._console_future = self._subscriber.subscribe(self.settings.topology.console_subscription_path, show)
-
-    def wait(self, timeout: float | None = None) -> None:
-        self._stop.wait(timeout)
 
     def stop(self) -> dict[str, int]:
         """Stop everything started, newest first; returns the pipeline's counters."""

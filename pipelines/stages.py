@@ -17,7 +17,6 @@ from transforms.counters import stage_counter
 from connectors.item_messages import MalformedItemMessage, decode_item, is_control
 from transforms.clustering.beam import ClusterAcrossOutlets
 from transforms.extraction.beam import ExtractCooperationEvents
-from transforms.model import FeedItem
 
 log = logging.getLogger(__name__)
 
