@@ -37,6 +37,8 @@ class ParsedFeed:
 
     items: list[FeedItem] = field(default_factory=list)
     error: str | None = None
+    # Set when the body was broken (e.g. truncated XML) but entries could still be read.
+    warning: str | None = None
     entries_seen: int = 0
     entries_skipped: int = 0
     feed_title: str = ""
@@ -133,9 +135,11 @@ def parse_feed(
                 language=_language(entry, feed_language),
             )
         )
-    if not parsed.entries and parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        result.error = f"not a feed: {type(exc).__name__}: {exc}" if exc else "not a feed"
-    elif not parsed.entries and not parsed.get("version"):
-        result.error = "not a feed: no RSS/Atom structure found"
+    exc = parsed.get("bozo_exception")
+    if parsed.entries and parsed.get("bozo") and not isinstance(exc, feedparser.NonXMLContentType):
+        result.warning = f"broken feed, {len(result.items)} entries salvaged: {type(exc).__name__}: {exc}"
+    if not parsed.entries and not parsed.get("version"):
+        # No entries and no RSS/Atom structure: an error page, garbage, or XML of another kind.
+        # (A well-formed feed with no entries is fine, even when it came without a content type.)
+        result.error = f"not a feed: {type(exc).__name__}: {exc}" if exc else "not a feed: no RSS/Atom structure found"
     return result

@@ -67,6 +67,10 @@ class PollPolicy:
     remember: int = 5000
 
 
+# Outcomes of read_poll whose items are to be sent.
+DELIVERABLE = ("fetched", "salvaged")
+
+
 @dataclass
 class PollStep:
     """What one fetch of one feed gave: the outcome counter to bump, unsent items, a report."""
@@ -97,7 +101,10 @@ def read_poll(
         report = _failed(state, parsed.error or "not a feed", now, policy, rng)
         return PollStep("parse_errors", report=report, entries_skipped=parsed.entries_skipped)
     new_items = [item for item in parsed.items if item.item_id not in state.sent]
-    return PollStep("fetched", new_items=new_items, entries_skipped=parsed.entries_skipped)
+    if parsed.warning:  # counted as its own outcome; logged, not reported on every poll
+        log.info("feed %s: %s", state.feed.outlet, parsed.warning)
+    outcome = "salvaged" if parsed.warning else "fetched"
+    return PollStep(outcome, new_items=new_items, entries_skipped=parsed.entries_skipped)
 
 
 def commit_sent(
@@ -177,7 +184,7 @@ class FeedPoller:
         self.stats["entries_skipped"] += step.entries_skipped
         if step.report:
             self.report(step.report)
-        if step.outcome != "fetched":
+        if step.outcome not in DELIVERABLE:
             return 0
         if step.new_items:
             try:

@@ -23,7 +23,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from connectors.feed_list import Feed
 from connectors.fetch import FetchResult, fetch_feed
 from connectors.item_messages import encode_item
-from connectors.poller import FeedState, PollPolicy, commit_sent, read_poll
+from connectors.poller import DELIVERABLE, FeedState, PollPolicy, commit_sent, read_poll
 from transforms.model import FeedItem
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class _PollFeedFn(beam.DoFn):
         self.fetch = fetch
         self.counters = {
             name: stage_counter("polling", name)
-            for name in ("polls", "not_due", "not_modified", "fetch_errors", "parse_errors", "fetched", "items_new")
+            for name in ("polls", "not_due", "not_modified", "fetch_errors", "parse_errors", "fetched", "salvaged", "items_new")
         }
         self._rng = random.Random()
 
@@ -57,7 +57,7 @@ class _PollFeedFn(beam.DoFn):
         step = read_poll(state, result, now=now, policy=self.policy, rng=self._rng)
         self.counters[step.outcome].inc()
         report = step.report
-        if step.outcome == "fetched":
+        if step.outcome in DELIVERABLE:
             # Beam commits this state together with the output, so nothing is marked sent
             # that was not also emitted.
             report = commit_sent(state, step, result, now=now, policy=self.policy, rng=self._rng) or report

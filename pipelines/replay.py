@@ -88,6 +88,7 @@ class _ParseSnapshot(beam.DoFn):
         self.snapshots = stage_counter("replay", "snapshots_read")
         self.unreadable = stage_counter("replay", "snapshots_unreadable")
         self.broken = stage_counter("replay", "snapshots_not_a_feed")
+        self.salvaged = stage_counter("replay", "snapshots_salvaged")
         self.sightings = stage_counter("replay", "item_sightings")
         self.skipped = stage_counter("replay", "entries_skipped")
 
@@ -104,6 +105,9 @@ class _ParseSnapshot(beam.DoFn):
         if not parsed.ok and not parsed.items:
             self.broken.inc()
             log.info("snapshot %s is not a feed: %s", snapshot.path, parsed.error)
+        elif parsed.warning:
+            self.salvaged.inc()
+            log.info("snapshot %s: %s", snapshot.path, parsed.warning)
         self.sightings.inc(len(parsed.items))
         yield from parsed.items
 

@@ -53,11 +53,18 @@ def test_broken_bodies_give_an_error_not_an_exception(body, reason):
     assert parsed.items == []
 
 
+def test_a_well_formed_empty_feed_is_not_an_error():
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet day</title></channel></rss>'
+    parsed = parse_feed(body, outlet="st", fetched_at=FETCHED)
+    assert parsed.ok and parsed.items == [] and parsed.feed_title == "Quiet day"
+
+
 def test_truncated_feed_keeps_the_entries_it_could_read():
     body = (FIXTURES / "atom_sample.xml").read_bytes()
     cut = body[: body.index(b"<entry>", body.index(b"<entry>") + 1) + 20]
     parsed = parse_feed(cut, outlet="b", fetched_at=FETCHED)
     assert [i.title for i in parsed.items] == ["UK to resume arms sales to Saudi Arabia & allies"]
+    assert parsed.ok and parsed.warning.startswith("broken feed, 1 entries salvaged")
 
 
 def test_a_url_looking_body_is_never_fetched(tmp_path):
