@@ -53,7 +53,7 @@ def test_replay_cli_writes_alerts_and_a_summary(tmp_path, capsys):
     # event time is the first sighting: alpha's 10:00 snapshot
     assert alerts[0]["first_seen_at"].startswith("2020-07-08T10:00:00")
     summary = capsys.readouterr().out
-    assert "snapshots 6 read, 1 unusable" in summary
+    assert "snapshots 6 read, 1 unusable, 0 broken but salvaged" in summary
     assert "items     4 distinct" in summary
     assert "alerts    2" in summary
     assert "replay/snapshots_not_a_feed" in summary

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     errors = totals.get("replay/snapshots_unreadable", 0) + totals.get("replay/snapshots_not_a_feed", 0)
     print(
         f"replay finished in {elapsed:.1f}s\n"
-        f"  snapshots {totals.get('replay/snapshots_read', 0):,} read, {errors:,} unusable\n"
+        f"  snapshots {totals.get('replay/snapshots_read', 0):,} read, {errors:,} unusable, "
+        f"{totals.get('replay/snapshots_salvaged', 0):,} broken but salvaged\n"
         f"  items     {totals.get('replay/items_unique', 0):,} distinct "
         f"({totals.get('replay/item_sightings', 0):,} sightings)\n"
         f"  events    {totals.get('extraction/events_extracted', 0):,}\n"
