@@ -9,6 +9,7 @@ redirects may not change scheme, and every failure is returned as a `FetchResult
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +21,8 @@ from connectors.feed_parser import MAX_FEED_BYTES
 
 USER_AGENT = "allywatch/0.1 (+defense-cooperation news monitor; feed reader)"
 ALLOWED_SCHEMES = ("http", "https")
+# Cloud metadata servers: a feed list must never make a worker fetch its own credentials.
+METADATA_HOSTS = ("metadata.google.internal", "metadata", "instance-data")
 
 
 class UnsafeURLError(ValueError):
@@ -63,7 +66,17 @@ def check_feed_url(url: str) -> str:
         parts.port
     except ValueError as exc:
         raise UnsafeURLError(f"feed URL has a bad port: {url}") from exc
+    host = parts.hostname.lower().rstrip(".")
+    if host in METADATA_HOSTS or _is_link_local(host):
+        raise UnsafeURLError(f"feed URL points at a cloud metadata or link-local address: {host}")
     return url
+
+
+def _is_link_local(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_link_local
+    except ValueError:
+        return False
 
 
 class _SafeRedirects(urllib.request.HTTPRedirectHandler):

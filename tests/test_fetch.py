@@ -20,6 +20,9 @@ from tests.feed_server import FeedServer
         "http:///nohost",
         "http://127.0.0.1:99999/feed",
         "http://127.0.0.1/feed\r\nX-Injected: 1",
+        "http://169.254.169.254/computeMetadata/v1/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://[fe80::1]/feed",
         "",
     ],
 )
