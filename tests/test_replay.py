@@ -74,3 +74,10 @@ def test_replay_counts_an_unreadable_snapshot(tmp_path, capsys):
     assert main(["replay", str(manifest), "--out", str(tmp_path / "a.jsonl")]) == 0
     summary = capsys.readouterr().out
     assert "snapshots 0 read, 2 unusable" in summary
+
+
+def test_replay_cli_refuses_an_unwritable_output_before_working(tmp_path, capsys):
+    out = tmp_path / "is-a-dir"
+    out.mkdir()
+    assert main(["replay", str(MANIFEST), "--out", str(out)]) == 2
+    assert "choose another --out" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -34,6 +35,15 @@ def run(args: argparse.Namespace) -> int:
         snapshots = load_manifest(args.manifest)
     except ManifestError as exc:
         print(f"allywatch replay: {exc}", file=sys.stderr)
+        return 2
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        print(f"allywatch replay: cannot create {out_dir} for --out: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if not os.access(out_dir, os.W_OK) or os.path.isdir(args.out):
+        print(f"allywatch replay: cannot write {args.out}; choose another --out", file=sys.stderr)
         return 2
     print(f"replaying {len(snapshots):,} snapshots from {args.manifest} ...", file=sys.stderr)
     started = time.monotonic()
