@@ -143,6 +143,12 @@ def build_candidate(
     exempt = background_tokens(view, cues, trigger)
     for i in concerns_idx:
         exempt.update(range(actors[i].start - HOSTILITY_NEAR_CONCERN, actors[i].end + HOSTILITY_NEAR_CONCERN))
+    # ... and aimed at a non-state armed group they are the joint action itself ("French
+    # and Malian troops kill militants", "joint strikes on Houthi targets"), not hostility
+    # between the parties.
+    for cue in cues:
+        if cue.label == "nonstate_target":
+            exempt.update(range(cue.start - HOSTILITY_NEAR_CONCERN, cue.end + HOSTILITY_NEAR_CONCERN))
     if is_hostile(view, cues, seg, exempt):
         return None
     score = rule.weight * (1.0 if seg == 0 else 0.85 if seg == 1 else 0.7)
