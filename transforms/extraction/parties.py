@@ -11,6 +11,7 @@ CONCERN_POST_WINDOW = 2
 JOINT_PREP_WINDOW = 4
 VENUE_WINDOW = 3
 COMPANY_WINDOW = 2
+CONCERN_STOP = {"at", "in", "on"}
 COORDINATION = {"and", ",", "-", "–", "/", "&", "'s", "’s", "of"}
 
 
@@ -50,8 +51,10 @@ def concern_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView
             if view.segment[cue.start] == seg and 0 <= actor.start - cue.end < CONCERN_PRE_WINDOW:
                 # "to counter China and Russia" names two threats; "to counter China
                 # despite Russia fears" names one: a background clause ends the window.
+                # "deterrence at talks in Seoul", "combat brigade on NATO's flank": not the threat.
                 if not any(c.start in range(cue.end, actor.start) for c in opens) and not any(
-                    view.lower[k] in CLAUSE_END and view.lower[k] not in ("and", ",")
+                    (view.lower[k] in CLAUSE_END and view.lower[k] not in ("and", ","))
+                    or view.lower[k] in CONCERN_STOP
                     for k in range(cue.end, actor.start)
                 ):
                     out.add(i)
