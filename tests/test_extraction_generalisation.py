@@ -23,7 +23,7 @@ FLOORS = {
     "precision": 0.99,
     "recall": 0.96,
     "type_ok": 0.97,
-    "partners_ok": 0.98,
+    "partners_ok": 0.96,
     "concerns_ok": 0.97,
 }
 MAX_FALSE_ALARMS = 1
