@@ -71,3 +71,52 @@ def test_slot_accuracy_on_true_positives(scores, attr):
 def test_related_items_are_not_flagged(scores):
     flagged = [o.record["title"] for o in scores.outcomes if o.kind == "related" and o.predicted]
     assert not flagged
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return Extractor()
+
+
+def _one(extractor, title, summary=""):
+    events = extractor.extract(title, summary)
+    return events[0] if events else None
+
+
+def test_joint_action_against_an_armed_group_is_not_hostility_between_the_parties(extractor):
+    event = _one(extractor, "French and Malian troops kill militants in joint operation")
+    assert event is not None and event.type == "operation" and event.partners == ("FRA", "MLI")
+    # Conflict between the would-be parties still rules the item out.
+    assert _one(extractor, "Armenian and Azerbaijani troops kill soldiers in border clashes") is None
+
+
+def test_recent_office_holders_name_their_state(extractor):
+    event = _one(extractor, "Marcos and Biden reaffirm defence ties")
+    assert event is not None and event.partners == ("PHL", "USA")
+    event = _one(extractor, "Albanese and Modi pledge deeper defence ties")
+    assert event is not None and event.partners == ("AUS", "IND")
+
+
+def test_a_place_after_a_concern_word_is_not_the_threat(extractor):
+    event = _one(extractor, "South Korean and U.S. defense chiefs discuss North Korea threat",
+                 "The ministers agreed to enhance extended deterrence at talks in Seoul.")
+    assert event is not None and event.partners == ("KOR", "USA") and event.concerns == ("PRK",)
+
+
+def test_sanctions_target_is_a_concern(extractor):
+    event = _one(extractor, "Japan sends destroyer to enforce UN sanctions on N. Korea")
+    assert event is not None and event.type == "operation"
+    assert event.partners == ("JPN", "UN") and event.concerns == ("PRK",)
+
+
+def test_weapons_sent_to_a_partner_are_aid_but_fighters_sent_near_a_rival_are_not(extractor):
+    event = _one(extractor, "Germany to send Leopard tanks to Ukraine")
+    assert event is not None and event.type == "military_aid"
+    assert _one(extractor, "China sends fighter jets as US health chief visits Taiwan") is None
+
+
+def test_forces_joining_an_allied_mission_are_an_operation_not_accession(extractor):
+    event = _one(extractor, "Spain sends warships to join NATO Black Sea deployment")
+    assert event is not None and event.type == "operation"
+    event = _one(extractor, "Finland formally joins NATO")
+    assert event is not None and event.type == "agreement"
