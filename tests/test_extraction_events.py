@@ -120,6 +120,9 @@ def test_concern_from_counter_and_pressure(extractor):
         ("Russian jets intercept US bomber over Black Sea", ""),
         ("Israel and UAE sign normalisation deal", ""),
         ("Police in Australia and New Zealand arrest drug smugglers in joint operation", ""),
+        # civilians told to leave are not troops withdrawn (replay-2020 false alarm)
+        ("Recalling '92 riots, Von Dutch general manager tells staff to leave Melrose store",
+         "The Von Dutch North America general manager was in the L.A. area during the 1992 riots."),
         ("Analysis: What the US troop drawdown in Germany means for NATO", ""),
         ("Kushner's push to sell F-35 jets to UAE causes confusion", ""),
         ("Senators still want VFA review", "Senators welcomed the move to suspend the termination of the Visiting Forces Agreement."),

@@ -223,10 +223,11 @@ def report(scores: Scores, labels: Path, split: str, errors: int = 20) -> str:
     for row in columns:
         counts = table.get(row, Counter())
         lines.append(f"| {row} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + " |")
-    lines.append("")
     worst = worst_errors(scores, errors)
-    lines.append(f"{len(worst)} worst errors:")
-    lines.append("")
+    if worst:
+        lines.append("")
+        lines.append(f"{len(worst)} worst errors:")
+        lines.append("")
     for k, (label, o) in enumerate(worst, 1):
         evidence = f' [evidence: "{o.top["evidence"]}" conf {o.top["confidence"]:.2f}]' if o.top else ""
         lines.append(f"{k}. {label}: gold {_fmt_gold(o.gold)}; predicted {_fmt_event(o.top)}{evidence}")

@@ -43,6 +43,9 @@ def reports(data: Path, out_dir: Path) -> dict[str, str]:
     for split in ("holdout", "tune", "all"):
         print(f"evaluating extraction ({split}) ...", file=sys.stderr)
         result[f"extraction-{split}"] = captured(["eval", "extraction", labels, "--split", split, "--errors", "0"])
+    print("evaluating extraction (generalisation set) ...", file=sys.stderr)
+    result["extraction-generalisation"] = captured(
+        ["eval", "extraction", "tests/fixtures/extraction_generalisation.jsonl", "--errors", "0"])
     alerts = os.path.relpath(out_dir / "replay-2020.alerts.jsonl", REPO)
     print("replaying the replay-2020 corpus ...", file=sys.stderr)
     replay = captured(["replay", manifest, "--out", alerts])
