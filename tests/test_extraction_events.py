@@ -32,6 +32,8 @@ def only(extractor: Extractor, title: str, summary: str = ""):
         ("Indian and Australian defence ministers meet to deepen military ties", "", "dialogue", ("AUS", "IND")),
         ("Trump, Saudi king reaffirm defense ties", "", "dialogue", ("SAU", "USA")),
         ("US and Russia to hold nuclear arms talks", "", "dialogue", ("RUS", "USA")),
+        ("US and Iraq discuss future of American troops", "", "dialogue", ("IRQ", "USA")),
+        ("Modi and Biden discuss troop deployments", "", "dialogue", ("IND", "USA")),
         ("Indian and Japanese navies hold joint exercise in Bay of Bengal", "", "exercise", ("IND", "JPN")),
         ("Royal Navy frigate joins American destroyers for training exercise", "", "exercise", ("GBR", "USA")),
         ("Singapore frigate to take part in Rimpac", "", "exercise", ("SGP", "USA")),
