@@ -192,3 +192,71 @@ def test_negated_exit_keeps_the_agreement_and_shows_the_negation(extractor):
     event = only(extractor, "Philippines says it won't end US military access agreement")
     assert event.type == "agreement"
     assert event.evidence == "won't end US military access agreement"
+
+
+# Rules added with the fifth generalisation batch (RSS-style items): one positive and one
+# near miss each.
+
+@pytest.mark.parametrize(
+    "title, summary, etype, partners, concerns",
+    [
+        # Forces serving under an allied mission's command take part in the operation.
+        ("Italy, France, Greece warships sail under EU's Aspides mission in Red Sea", "", "operation",
+         ("EU", "FRA", "GRC", "ITA"), ()),
+        # Troops contributed to a UN mission are a peacekeeping contribution.
+        ("Uruguay extends troop contribution to UN mission in Congo", "", "operation", ("UN", "URY"), ()),
+        # Several states' troops launching an offensive on an armed group act jointly.
+        ("Nigeria, Chad, Niger, Cameroon troops launch offensive on Boko Haram", "", "operation",
+         ("CMR", "NER", "NGA", "TCD"), ()),
+        # A treaty that covers defence is a defence pact, even when the title does not say so.
+        ("Starmer in Kyiv: UK and Ukraine sign '100-year partnership'",
+         "The treaty covers military cooperation, including maritime security in the Black Sea, Downing Street said.",
+         "agreement", ("GBR", "UKR"), ()),
+        # A joint venture of states to build a weapon is joint development.
+        ("Japan, UK, Italy launch joint venture to build GCAP fighter", "", "arms_transfer", ("GBR", "ITA", "JPN"), ()),
+        # Weapons pledged "for" a partner are aid, like weapons pledged "to" it.
+        ("Lithuania pledges €200m in ammunition and drones for Ukraine", "", "military_aid", ("LTU", "UKR"), ()),
+        # Named security-assistance programmes (Japan's OSA, US FMF) are military aid.
+        ("Japan to provide coastal radars to Philippines under OSA", "", "military_aid", ("JPN", "PHL"), ()),
+        # Training of another state's recruits is a training mission.
+        ("Britain extends training of Ukrainian recruits", "", "military_aid", ("GBR", "UKR"), ()),
+        # "OKs" approves; "possible sale" is the US approval formula, not a hypothesis.
+        ("State Dept OKs possible $2.6bn Apache sale to Morocco", "", "arms_transfer", ("MAR", "USA"), ()),
+        # A headline's clause after a semicolon is another development, like "as ...".
+        ("ROK, US, Japan stage trilateral drills; Pyongyang warns of 'consequences'", "", "exercise",
+         ("JPN", "KOR", "USA"), ()),
+        ("US and UK pledge to deepen defence ties; China protests", "", "dialogue", ("GBR", "USA"), ()),
+        # "in favour of X": the alternative chosen, not a party to the cancelled deal.
+        ("Australia scraps French submarine deal in favour of AUKUS", "", "setback", ("AUS", "FRA"), ()),
+        # A patrol, operation or force "in <place>" is located there; the place is not a party.
+        ("Turkish and Russian troops hold joint patrol in northern Syria", "", "operation", ("RUS", "TUR"), ()),
+        ("Estonia sends troops to French-led task force in Mali", "", "operation", ("EST", "FRA"), ()),
+        # A video headline ("WATCH:") reports news like any other.
+        ("WATCH: Hegseth meets Japanese counterpart Nakatani in Tokyo",
+         "The Pentagon chief and Japan's defence minister discussed upgrading U.S. Forces Japan.", "dialogue",
+         ("JPN", "USA"), ()),
+    ],
+)
+def test_fifth_batch_rules(extractor, title, summary, etype, partners, concerns):
+    event = only(extractor, title, summary)
+    assert (event.type, event.partners, event.concerns) == (etype, partners, concerns)
+
+
+@pytest.mark.parametrize(
+    "title, summary",
+    [
+        ("Greek tankers sail under Liberian flag to avoid sanctions", ""),
+        ("Uruguay extends financial contribution to UN agency in Congo", ""),
+        ("Pakistan army launches operation against militants in Khyber", ""),
+        ("UK and India sign trade pact covering services and cars", ""),
+        ("Lockheed Martin, Rheinmetall form joint venture to build rockets in Germany", ""),
+        ("Lithuania pledges €200m for new drones for its army", ""),
+        ("Britain extends training of new Army recruits", ""),
+        ("Japan's OSA budget doubles to ¥8bn", ""),
+        ("State Dept says possible arms sale to Morocco under review", ""),
+        ("Armenia, Azerbaijan hold border talks; soldiers killed in clashes", ""),
+        ("Poll: Most Japanese back stronger alliance with US", ""),
+    ],
+)
+def test_fifth_batch_near_misses(extractor, title, summary):
+    assert extractor.extract(title, summary) == []

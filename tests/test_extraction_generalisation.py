@@ -1,10 +1,12 @@
 """Generalisation check on a hand-written set of headlines the rules were not fitted to.
 
-`tests/fixtures/extraction_generalisation.jsonl` holds composed news items (2015-2025 world
+`tests/fixtures/extraction_generalisation.jsonl` holds composed news items (2015-2026 world
 news, every event type of the labelling guide, all regions, institution metonyms and
-abbreviations) and hard negatives the guide labels `none`/`related` (wars between states,
-one state's own drills/tests/budgets, sanctions, police, troops at home, peace talks,
-reactions, commentary, negated plans, sports/business uses of "alliance", "drill", "deal").
+abbreviations; the fifth batch imitates RSS items as outlets publish them, with outlet
+suffixes, live-blog and video headlines and the key fact buried in the summary) and hard
+negatives the guide labels `none`/`related` (wars between states, one state's own
+drills/tests/budgets, sanctions, police, troops at home, peace talks, reactions,
+commentary, negated plans, sports/business uses of "alliance", "drill", "deal").
 The floors are what the extractor reaches; a change that lowers any of them fails here.
 """
 
@@ -21,7 +23,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "extraction_generalisation.jsonl"
 
 FLOORS = {
     "precision": 0.99,
-    "recall": 0.95,
+    "recall": 0.955,
     "type_ok": 0.97,
     "partners_ok": 0.97,
     "concerns_ok": 0.98,
@@ -46,7 +48,7 @@ def test_fixture_covers_every_type_and_hard_negatives(records):
     types = {r["gold"]["type"] for r in records if r["gold"]["rel"] == "event"}
     assert types == {"agreement", "dialogue", "exercise", "operation", "arms_transfer", "military_aid", "setback"}
     rels = [r["gold"]["rel"] for r in records]
-    assert rels.count("event") >= 150 and rels.count("none") >= 140
+    assert rels.count("event") >= 350 and rels.count("none") >= 275
     for r in records:
         gold = r["gold"]
         assert gold["partners"] == sorted(gold["partners"])
