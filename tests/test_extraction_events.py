@@ -87,6 +87,36 @@ def test_concern_from_counter_and_pressure(extractor):
 
 
 @pytest.mark.parametrize(
+    "title, etype, partners, concerns",
+    [
+        # a fronted clause's comma ends the threats named in it
+        ("To counter China, US holds drills with Japan", "exercise", ("JPN", "USA"), ("CHN",)),
+        ("Amid tensions with China, Philippines and US begin drills", "exercise", ("PHL", "USA"), ("CHN",)),
+        ("Wary of China, Japan and Philippines sign defence pact", "agreement", ("JPN", "PHL"), ("CHN",)),
+        # ... but a list of threats after a later cue stays a list
+        ("US, Japan hold drills to counter China, Russia", "exercise", ("JPN", "USA"), ("CHN", "RUS")),
+        # "with" and "alongside" start the partners again
+        ("US and Japan hold drills to deter China with Australia joining", "exercise", ("AUS", "JPN", "USA"), ("CHN",)),
+        # intelligence on a state makes it the target, not a party
+        ("US shares intelligence on Russia with Ukraine", "dialogue", ("UKR", "USA"), ("RUS",)),
+        ("Japan, Philippines agree to share intelligence on Chinese vessels", "dialogue", ("JPN", "PHL"), ("CHN",)),
+    ],
+)
+def test_threats_versus_partners(extractor, title, etype, partners, concerns):
+    event = only(extractor, title)
+    assert (event.type, event.partners, event.concerns) == (etype, partners, concerns)
+
+
+def test_weapon_names_are_not_hostility(extractor):
+    for title in ("Nigeria receives AH-1Z attack helicopters from US", "Poland buys Apache attack helicopters from US"):
+        event = only(extractor, title)
+        assert event.type == "arms_transfer" and event.concerns == (), title
+    # a real attack still rules the item out
+    assert extractor.extract("Russian attack helicopters strike Ukrainian positions", "") == []
+    assert extractor.extract("Israel attacks Iranian air defences in retaliation", "") == []
+
+
+@pytest.mark.parametrize(
     "title, summary",
     [
         # negation

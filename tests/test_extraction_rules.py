@@ -108,3 +108,13 @@ def test_fast_matcher_agrees_with_spacy_matcher():
                     expected[start] = min(end, expected.get(start, end))
             got = {start: end for start, end, _ in fast(lower, [t.text for t in doc], barrier)}
             assert got == expected, (pattern, text)
+
+
+def test_a_masking_match_hides_the_cues_inside_it():
+    from transforms.extraction.components import unmasked
+
+    spans = [Span(3, 4, "hostility", rule=1), Span(3, 5, "weapon_name", rule=7), Span(3, 6, "concern_pre", rule=2),
+             Span(6, 7, "hostility", rule=1)]
+    kept = unmasked(spans, frozenset({7}))
+    assert [(s.start, s.label) for s in kept] == [(3, "weapon_name"), (6, "hostility")]
+    assert unmasked(spans, frozenset({99})) == spans

@@ -140,6 +140,9 @@ class PatternMatcher:
         strings = nlp.vocab.strings
         self.matcher = FastMatcher(key=strings.add)
         self.labels: list[str] = []
+        # A `masks` rule hides the other matches inside its span: "attack helicopters"
+        # names a weapon, so its "attack" is neither hostility nor a reaction.
+        self.masking: frozenset[int] = frozenset(i for i, r in enumerate(data["rules"]) if r.get("masks"))
         for index, rule in enumerate(data["rules"]):
             self.labels.append(rule[label_field])
             self.matcher.add(index, parse_pattern(rule["pattern"], data["classes"]))
@@ -157,8 +160,18 @@ class PatternMatcher:
         orth = array[:, 1].tolist()
         barrier = [h in self.barriers for h in orth]
         spans = [Span(start, end, self.labels[index], rule=index) for start, end, index in self.matcher(lower, orth, barrier)]
+        if self.masking:
+            spans = unmasked(spans, self.masking)
         setattr(doc._, self.target, tuple(spans))
         return doc
+
+
+def unmasked(spans: list[Span], masking: frozenset[int]) -> list[Span]:
+    """Drop the spans that start inside a masking span (other than the masking spans)."""
+    masks = [(s.start, s.end) for s in spans if s.rule in masking]
+    if not masks:
+        return spans
+    return [s for s in spans if s.rule in masking or not any(a <= s.start < b for a, b in masks)]
 
 
 @Language.factory("allywatch_events", default_config={"max_events": 1, "max_segment": 1})

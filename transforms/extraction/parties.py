@@ -7,11 +7,14 @@ from typing import Sequence
 from transforms.extraction.segments import CLAUSE_END, DocView, Span, context_clauses, cues_in, segment_bounds
 
 CONCERN_PRE_WINDOW = 4
+# A threat cue this close to a sentence's start opens a fronted clause ("To counter China,
+# US and Japan ...", "Amid tensions with China, Manila ..."): its comma ends the threats.
+FRONTED_CUE_START = 2
 CONCERN_POST_WINDOW = 2
 JOINT_PREP_WINDOW = 4
 VENUE_WINDOW = 3
 COMPANY_WINDOW = 2
-CONCERN_STOP = {"at", "in", "on"}
+CONCERN_STOP = {"at", "in", "on", "with", "alongside"}
 COORDINATION = {"and", ",", "-", "–", "/", "&", "'s", "’s", "of"}
 
 
@@ -45,16 +48,22 @@ def concern_mentions(actors: Sequence[Span], cues: Sequence[Span], view: DocView
     pre = [c for c in cues if c.label == "concern_pre"]
     opens = [c for c in cues if c.label == "context"]
     post = [c for c in cues if c.label == "concern_post"]
+    seg_starts: dict[int, int] = {}
     for i, actor in enumerate(actors):
         seg = view.segment[actor.start]
         for cue in pre:
             if view.segment[cue.start] == seg and 0 <= actor.start - cue.end < CONCERN_PRE_WINDOW:
                 # "to counter China and Russia" names two threats; "to counter China
                 # despite Russia fears" names one: a background clause ends the window.
-                # "deterrence at talks in Seoul", "combat brigade on NATO's flank": not the threat.
+                # "deterrence at talks in Seoul", "combat brigade on NATO's flank",
+                # "intelligence on Russia with Ukraine": not the threat.
+                if seg not in seg_starts:
+                    seg_starts[seg] = segment_bounds(view, seg)[0]
+                fronted = cue.start - seg_starts[seg] <= FRONTED_CUE_START
                 if not any(c.start in range(cue.end, actor.start) for c in opens) and not any(
                     (view.lower[k] in CLAUSE_END and view.lower[k] not in ("and", ","))
                     or view.lower[k] in CONCERN_STOP
+                    or (fronted and view.lower[k] == ",")
                     for k in range(cue.end, actor.start)
                 ):
                     out.add(i)
