@@ -163,11 +163,14 @@ class SubscriptionSpec:
     ack_deadline_seconds: int = 60
     min_backoff_seconds: float = 10.0
     max_backoff_seconds: float = 600.0
-    # Ordered delivery, except with a dead-letter policy: on an ordered subscription a
-    # message that keeps failing holds back every later alert of its event, and the
-    # emulator never dead-letters ordered subscriptions (measured). Alerts carry
-    # `revision`, so a consumer can put an event's alerts in order itself.
-    ordering: bool = True
+
+    @property
+    def ordering(self) -> bool:
+        """Ordered delivery, except with a dead-letter policy: on an ordered subscription a
+        message that keeps failing holds back every later alert of its event, and the
+        emulator never dead-letters ordered subscriptions (measured). Alerts carry
+        `revision`, so a consumer can put an event's alerts in order itself."""
+        return not self.dead_letter
 
 
 def spec_from_options(
@@ -210,7 +213,6 @@ def spec_from_options(
         push_endpoint=check_push_endpoint(push_endpoint, production=production),
         dead_letter=dead_letter,
         max_delivery_attempts=check_max_delivery_attempts(max_delivery_attempts),
-        ordering=not dead_letter,
     )
 
 
@@ -321,11 +323,13 @@ def create_alert_subscription(topology: Topology, spec: SubscriptionSpec, client
     change a subscription's filter, so an existing subscription with another filter is an
     error that says how to replace it; push endpoint and dead-letter policy are updated.
     """
+    path = topology.subscription_path(spec.name)
+    existing = get_subscription(topology, spec.name, clients)
+    if existing is not None:
+        _check_unchangeable(spec, existing)
     changes: list[str] = []
     if spec.dead_letter:
         changes += _ensure_dead_letter_resources(topology, clients)
-    path = topology.subscription_path(spec.name)
-    existing = get_subscription(topology, spec.name, clients)
     request = _subscription_request(topology, spec)
     if existing is None:
         clients.subscriber.create_subscription(request=request)
@@ -338,11 +342,6 @@ def create_alert_subscription(topology: Topology, spec: SubscriptionSpec, client
                 f"{dead_letter_topic_name(topology)}"
             )
         return changes
-    if existing.filter != spec.filter:
-        raise SubscriptionError(
-            f"subscription {spec.name!r} already exists with filter {existing.filter or '(none)'!r}; Pub/Sub cannot "
-            f"change a filter. Run `allywatch unsubscribe {spec.name}` and subscribe again, or choose another name."
-        )
     if existing.push_endpoint != spec.push_endpoint:
         clients.subscriber.modify_push_config(
             request={"subscription": path, "push_config": {"push_endpoint": spec.push_endpoint or ""}}
@@ -362,6 +361,23 @@ def create_alert_subscription(topology: Topology, spec: SubscriptionSpec, client
             + (f"dead letters now go to {wanted_dead_letter}" if wanted_dead_letter else "no dead-letter policy any more")
         )
     return changes
+
+
+def _check_unchangeable(spec: SubscriptionSpec, existing: SubscriptionInfo) -> None:
+    """Pub/Sub cannot change a subscription's filter or ordering once it exists: say how to replace it."""
+    way_out = f"Run `allywatch unsubscribe {spec.name}` and subscribe again, or choose another name."
+    if existing.filter != spec.filter:
+        raise SubscriptionError(
+            f"subscription {spec.name!r} already exists with filter {existing.filter or '(none)'!r}; Pub/Sub cannot "
+            f"change a filter. {way_out}"
+        )
+    if existing.ordering != spec.ordering:
+        raise SubscriptionError(
+            f"subscription {spec.name!r} already exists "
+            + ("with ordered delivery, which a dead-letter policy needs off" if existing.ordering
+               else "without ordered delivery (it was made with --dead-letter)")
+            + f"; Pub/Sub cannot change ordering. {way_out}"
+        )
 
 
 def list_alert_subscriptions(topology: Topology, clients: Clients) -> list[SubscriptionInfo]:

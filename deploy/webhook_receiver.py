@@ -42,7 +42,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping
@@ -138,19 +138,31 @@ class ReceiverConfig:
         self.out = out or sys.stdout
         self.validate = validate or _schema_validator()
         self.lock = threading.Lock()
-        self.handled: OrderedDict[str, None] = OrderedDict()  # alert ids already delivered
-        self.received: list[dict[str, Any]] = []  # accepted alerts, in order (for tests and tools)
+        self.handled: OrderedDict[str, None] = OrderedDict()  # alert ids delivered or being delivered
+        # the latest accepted alerts, in order (for tests and tools); bounded like `handled`
+        self.received: deque[dict[str, Any]] = deque(maxlen=REMEMBERED_ALERTS)
         self.refused = 0
 
-    def already_handled(self, alert_id: str) -> bool:
-        with self.lock:
-            return alert_id in self.handled
+    def claim(self, alert_id: str) -> bool:
+        """Take an alert for delivery; False if it was (or is being) delivered already.
 
-    def remember(self, alert_id: str, alert: dict[str, Any]) -> None:
+        Checking and recording under one lock keeps two concurrent redeliveries of one
+        alert from both reaching the chat channel."""
         with self.lock:
+            if alert_id in self.handled:
+                return False
             self.handled[alert_id] = None
             while len(self.handled) > REMEMBERED_ALERTS:
                 self.handled.popitem(last=False)
+            return True
+
+    def release(self, alert_id: str) -> None:
+        """Forget a claimed alert whose delivery failed, so Pub/Sub's redelivery is tried again."""
+        with self.lock:
+            self.handled.pop(alert_id, None)
+
+    def accepted(self, alert: dict[str, Any]) -> None:
+        with self.lock:
             self.received.append(alert)
 
 
@@ -201,16 +213,17 @@ class PushHandler(BaseHTTPRequestHandler):
             self._refuse(HTTPStatus.BAD_REQUEST, "alert breaks the schema: " + "; ".join(errors[:5]))
             return
         alert_id = str(alert.get("alert_id") or message_id)
-        if config.already_handled(alert_id):
+        if not config.claim(alert_id):
             self._reply(HTTPStatus.NO_CONTENT)  # a redelivery: ack, do not post twice
             return
         if config.forward_url:
             try:
                 forward(config.forward_url, alert)
             except OSError as exc:
+                config.release(alert_id)
                 self._refuse(HTTPStatus.BAD_GATEWAY, f"forwarding to the chat webhook failed: {exc}")
                 return
-        config.remember(alert_id, alert)
+        config.accepted(alert)
         print(alert_line(alert), file=config.out, flush=True)
         self._reply(HTTPStatus.NO_CONTENT)
 

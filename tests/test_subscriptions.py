@@ -217,21 +217,34 @@ def test_a_changed_filter_is_refused_with_the_way_out(topology):
 @pytest.mark.emulator
 def test_push_and_dead_letter_settings_are_created_and_updated(topology):
     with Clients() as clients:
-        pull = spec_from_options("hook")
-        create_alert_subscription(topology, pull, clients)
-        push = spec_from_options("hook", push_endpoint="http://127.0.0.1:9/alerts", dead_letter=True)
+        dead = spec_from_options("hook", dead_letter=True)
+        create_alert_subscription(topology, dead, clients)
+        push = spec_from_options("hook", push_endpoint="http://127.0.0.1:9/alerts", dead_letter=True,
+                                 max_delivery_attempts=7)
         changes = create_alert_subscription(topology, push, clients)
         dead_topic = topology.topic_path(dead_letter_topic_name(topology))
-        assert f"created dead-letter topic {dead_topic}" in changes
         assert any("now pushes to http://127.0.0.1:9/alerts" in line for line in changes)
         assert any(f"dead letters now go to {dead_topic}" in line for line in changes)
         info = get_subscription(topology, "hook", clients)
-        assert (info.push_endpoint, info.dead_letter_topic, info.max_delivery_attempts) == (
+        assert (info.push_endpoint, info.dead_letter_topic, info.max_delivery_attempts, info.ordering) == (
             "http://127.0.0.1:9/alerts",
             dead_topic,
-            5,
+            7,
+            False,
         )
         assert create_alert_subscription(topology, push, clients) == []
+
+
+@pytest.mark.emulator
+def test_ordering_cannot_change_so_adding_or_dropping_dead_letters_is_refused(topology):
+    with Clients() as clients:
+        create_alert_subscription(topology, spec_from_options("ordered"), clients)
+        with pytest.raises(SubscriptionError, match="ordered delivery.*allywatch unsubscribe ordered"):
+            create_alert_subscription(topology, spec_from_options("ordered", dead_letter=True), clients)
+        assert get_subscription(topology, "ordered", clients).dead_letter_topic is None
+        create_alert_subscription(topology, spec_from_options("unordered", dead_letter=True), clients)
+        with pytest.raises(SubscriptionError, match="without ordered delivery"):
+            create_alert_subscription(topology, spec_from_options("unordered"), clients)
 
 
 @pytest.mark.emulator

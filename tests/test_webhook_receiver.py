@@ -140,7 +140,7 @@ def test_valid_alert_is_acked_and_printed(running):
 def test_bad_input_gets_a_non_2xx_so_pubsub_retries_and_dead_letters(running, body, status):
     url, config = running()
     assert post(url, body) == status
-    assert config.received == [] and config.refused == 1
+    assert not config.received and config.refused == 1
 
 
 def test_token_is_required_when_configured(running):
@@ -174,10 +174,21 @@ def test_a_failing_chat_webhook_makes_the_receiver_answer_502(running):
     chat = ChatStub(500)
     try:
         url, config = running(forward_url=chat.url)
-        assert post(url, envelope(json.dumps(example_alert()).encode())) == 502
-        assert config.received == []
+        body = envelope(json.dumps(example_alert()).encode())
+        assert post(url, body) == 502
+        assert post(url, body) == 502  # Pub/Sub's redelivery is forwarded again, not taken as done
+        assert not config.received
     finally:
         chat.close()
+    assert len(chat.posts) == 2
+
+
+def test_claiming_an_alert_is_atomic_and_released_on_failure():
+    config = receiver.ReceiverConfig(out=io.StringIO())
+    assert config.claim("a") is True
+    assert config.claim("a") is False  # a concurrent redelivery must not deliver it too
+    config.release("a")
+    assert config.claim("a") is True
 
 
 def test_help_runs():
