@@ -35,6 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from transforms.alert_attributes import concern_attribute, outlets_attribute, partner_attribute
+
 MAX_FILTER_BYTES = 256
 ATTRIBUTES = "attributes"
 HAS_PREFIX = "hasPrefix"
@@ -572,14 +574,14 @@ def build_filter(
     before it is returned, so an over-long or otherwise invalid filter raises here.
     """
     groups: list[list[str]] = []
-    partner_clauses = [f"attributes:{key_ref('partner_' + code)}" for code in dict.fromkeys(partners)]
-    concern_clauses = [f"attributes:{key_ref('concern_' + code)}" for code in dict.fromkeys(concerns)]
+    partner_clauses = [f"attributes:{key_ref(partner_attribute(code))}" for code in dict.fromkeys(partners)]
+    concern_clauses = [f"attributes:{key_ref(concern_attribute(code))}" for code in dict.fromkeys(concerns)]
     type_clauses = [f"attributes.type = {quote(t)}" for t in dict.fromkeys(types)]
     for clauses in (partner_clauses, concern_clauses, type_clauses):
         if clauses:
             groups.append(clauses)
     if min_outlets is not None and min_outlets > 1:
-        groups.append([f"attributes:{key_ref(f'outlets_ge_{min_outlets}')}"])
+        groups.append([f"attributes:{key_ref(outlets_attribute(min_outlets))}"])
     if kind:
         groups.append([f"attributes.kind = {quote(kind)}"])
     if not groups:

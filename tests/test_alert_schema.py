@@ -99,6 +99,20 @@ def test_schema_enums_match_the_project_record_types():
     assert event_types() == EVENT_TYPES
 
 
+def test_organisations_agree_across_schema_and_extraction_gazetteer():
+    """The tuple, the schema's `party` pattern and the extraction gazetteer name the same organisations."""
+    import re
+    from pathlib import Path
+
+    from transforms.alert_schema import ORGANISATIONS, alert_json_schema
+
+    pattern = alert_json_schema()["$defs"]["party"]["pattern"]
+    assert set(re.fullmatch(r"\^\(\[A-Z\]\{3\}\|(.*)\)\$", pattern).group(1).split("|")) == set(ORGANISATIONS)
+    gazetteer = Path(__file__).parents[1] / "transforms" / "extraction" / "data" / "organisations.jsonl"
+    codes = {json.loads(line)["code"] for line in gazetteer.read_text().splitlines() if '"code"' in line}
+    assert codes == set(ORGANISATIONS)
+
+
 def test_country_codes_are_iso_alpha3():
     codes = country_codes()
     assert len(codes) == 250  # 249 ISO 3166-1 alpha-3 codes plus XKX

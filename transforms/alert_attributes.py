@@ -9,8 +9,22 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-SCHEMA_VERSION = 1
+from transforms.alert_schema import SCHEMA_VERSION
+
 MAX_OUTLET_THRESHOLD = 10
+
+
+def partner_attribute(code: str) -> str:
+    return f"partner_{code}"
+
+
+def concern_attribute(code: str) -> str:
+    return f"concern_{code}"
+
+
+def outlets_attribute(threshold: int) -> str:
+    """The flag set on alerts with at least `threshold` outlets (2..MAX_OUTLET_THRESHOLD)."""
+    return f"outlets_ge_{threshold}"
 
 
 def corroboration_tier(outlet_count: int) -> str:
@@ -36,9 +50,9 @@ def alert_attributes(alert: Mapping[str, Any]) -> dict[str, str]:
         "tier": corroboration_tier(outlet_count),
     }
     for code in alert.get("partners", ()):
-        attributes[f"partner_{code}"] = "true"
+        attributes[partner_attribute(code)] = "true"
     for code in alert.get("concerns", ()):
-        attributes[f"concern_{code}"] = "true"
+        attributes[concern_attribute(code)] = "true"
     for threshold in range(2, min(outlet_count, MAX_OUTLET_THRESHOLD) + 1):
-        attributes[f"outlets_ge_{threshold}"] = "true"
+        attributes[outlets_attribute(threshold)] = "true"
     return attributes

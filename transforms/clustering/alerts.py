@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from transforms.alert_schema import SCHEMA_VERSION
 from transforms.model import iso_utc, stable_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from transforms.clustering.index import Cluster
-
-SCHEMA_VERSION = 1
 
 
 def alert_id_for(event_id: str, revision: int) -> str:
