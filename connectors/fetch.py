@@ -8,7 +8,6 @@ redirects may not change scheme, and every failure is returned as a `FetchResult
 
 from __future__ import annotations
 
-import gzip
 import ipaddress
 import urllib.error
 import urllib.parse
@@ -90,12 +89,22 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_SafeRedirects())
 
 
-def _decode_body(raw: bytes, encoding: str | None) -> bytes:
-    if encoding == "gzip":
-        return gzip.decompress(raw)
-    if encoding == "deflate":
-        return zlib.decompress(raw)
-    return raw
+def _decode_body(raw: bytes, encoding: str | None, limit: int) -> bytes:
+    """Undo the Content-Encoding without ever holding more than `limit` decoded bytes:
+    a small compressed body can expand a thousandfold (a decompression bomb)."""
+    if encoding not in ("gzip", "deflate"):
+        return raw
+    # 47 = 32 + 15: gzip or zlib header, detected; -15: raw deflate (some servers send it)
+    for wbits in ((47,) if encoding == "gzip" else (47, -15)):
+        try:
+            decoder = zlib.decompressobj(wbits=wbits)
+            body = decoder.decompress(raw, limit + 1)
+        except zlib.error:
+            continue
+        if len(body) > limit or decoder.unconsumed_tail:
+            raise ValueError(f"decompressed body exceeds the {limit}-byte limit")
+        return body
+    raise ValueError(f"body is not valid {encoding} data")
 
 
 def _read_capped(response, limit: int) -> bytes:
@@ -132,9 +141,7 @@ def fetch_feed(
         with _OPENER.open(request, timeout=timeout) as response:
             raw = _read_capped(response, max_bytes)
             info: Message = response.headers
-            body = _decode_body(raw, (info.get("Content-Encoding") or "").lower() or None)
-            if len(body) > max_bytes:
-                raise ValueError(f"decompressed body exceeds the {max_bytes}-byte limit")
+            body = _decode_body(raw, (info.get("Content-Encoding") or "").lower() or None, max_bytes)
             return FetchResult(
                 url=url,
                 status=response.status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 
 import pytest
 
@@ -53,6 +54,22 @@ def test_gzip_bodies_are_decoded_and_oversized_bodies_refused():
         assert fetch_feed(server.url("/gz")).body == b"<rss>hello</rss>"
         big = fetch_feed(server.url("/big"), max_bytes=1000)
         assert not big.ok and "limit" in big.error
+
+
+def test_compressed_bodies_are_capped_after_decoding_and_deflate_is_read_both_ways():
+    raw_deflate = zlib.compressobj(wbits=-15)
+    with FeedServer() as server:
+        # 50 MB of zeros is ~50 KB gzipped: the cap must hold on the decoded size, without decoding it all
+        server.set("/bomb", gzip.compress(b"\0" * 50_000_000), headers={"Content-Encoding": "gzip"})
+        server.set("/zlib", zlib.compress(b"<rss>z</rss>"), headers={"Content-Encoding": "deflate"})
+        server.set("/raw", raw_deflate.compress(b"<rss>r</rss>") + raw_deflate.flush(), headers={"Content-Encoding": "deflate"})
+        server.set("/junk", b"not gzip at all", headers={"Content-Encoding": "gzip"})
+        bomb = fetch_feed(server.url("/bomb"), max_bytes=1_000_000)
+        assert not bomb.ok and "decompressed body exceeds the 1000000-byte limit" in bomb.error
+        assert fetch_feed(server.url("/zlib")).body == b"<rss>z</rss>"
+        assert fetch_feed(server.url("/raw")).body == b"<rss>r</rss>"
+        junk = fetch_feed(server.url("/junk"))
+        assert not junk.ok and "not valid gzip" in junk.error
 
 
 def test_redirect_to_another_scheme_is_refused():
