@@ -82,34 +82,29 @@ class PubSubEmulator:
         binary = find_emulator_binary()
         self._data_dir = tempfile.TemporaryDirectory(prefix="allywatch-pubsub-")
         log_path = Path(self._data_dir.name) / "emulator.log"
-        self._log_file = open(log_path, "wb")
-        self._process = subprocess.Popen(
-            [str(binary), f"--host={self.host}", f"--port={self.port}"],
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # own process group: stop() kills Java and wrapper alike
-            cwd=self._data_dir.name,
-        )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                output = log_path.read_text(errors="replace")[-2000:]
-                self.stop()
-                raise EmulatorError(f"Pub/Sub emulator exited at start-up:\n{output}")
-            if self._ready():
-                log.info("Pub/Sub emulator ready on %s", self.address)
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise EmulatorError(f"Pub/Sub emulator not ready on {self.address} after {self.startup_timeout:.0f}s")
-
-    def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://{self.address}/", timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        try:  # whatever goes wrong (even Ctrl-C), no emulator, temp dir or log file is left behind
+            self._log_file = open(log_path, "wb")
+            self._process = subprocess.Popen(
+                [str(binary), f"--host={self.host}", f"--port={self.port}"],
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # own process group: stop() kills Java and wrapper alike
+                cwd=self._data_dir.name,
+            )
+            deadline = time.monotonic() + self.startup_timeout
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    output = log_path.read_text(errors="replace")[-2000:]
+                    raise EmulatorError(f"Pub/Sub emulator exited at start-up:\n{output}")
+                if emulator_answers(self.address):
+                    log.info("Pub/Sub emulator ready on %s", self.address)
+                    return self
+                time.sleep(0.2)
+            raise EmulatorError(f"Pub/Sub emulator not ready on {self.address} after {self.startup_timeout:.0f}s")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -137,11 +132,24 @@ class PubSubEmulator:
         self.stop()
 
 
+def emulator_answers(address: str, timeout: float = 1.0) -> bool:
+    """True when a Pub/Sub emulator answers at host:port."""
+    try:
+        with urllib.request.urlopen(f"http://{address}/", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
 @contextmanager
-def emulator_environment(address: str) -> Iterator[None]:
-    """Point Google's Pub/Sub clients (and Beam's) at the emulator for the duration."""
+def emulator_environment(address: str | None) -> Iterator[None]:
+    """Point Google's Pub/Sub clients (and Beam's) at the emulator for the duration;
+    `None` points them at Google Cloud Pub/Sub even if the variable is set."""
     previous = os.environ.get(EMULATOR_ENV)
-    os.environ[EMULATOR_ENV] = address
+    if address:
+        os.environ[EMULATOR_ENV] = address
+    else:
+        os.environ.pop(EMULATOR_ENV, None)
     try:
         yield
     finally:

@@ -17,11 +17,13 @@ import json
 import os
 from contextlib import contextmanager
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
+
+from connectors.emulator import EMULATOR_ENV, emulator_answers, emulator_environment
+from connectors.pubsub_setup import DEFAULT_PROJECT
 
 STATE_FILE_NAME = "emulator.json"
 
@@ -80,7 +82,7 @@ def read_local_emulator(check_alive: bool = True) -> LocalEmulator | None:
     record = _load(state_file())
     if record is None:
         return None
-    if check_alive and not (_process_alive(record.pid) and _emulator_answers(record.address)):
+    if check_alive and not (_process_alive(record.pid) and emulator_answers(record.address, timeout=2)):
         return None
     return record
 
@@ -108,17 +110,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _emulator_answers(address: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{address}/", timeout=2) as response:
-            return response.status == 200
-    except (OSError, ValueError):
-        return False
-
-
 # --- which Pub/Sub a command talks to ------------------------------------------------
-
-EMULATOR_ENV = "PUBSUB_EMULATOR_HOST"
 
 
 class NoPubSubError(RuntimeError):
@@ -138,7 +130,7 @@ class PubSubTarget:
         return self.emulator is not None
 
 
-def resolve_target(project: str | None, default_project: str = "allywatch-local") -> PubSubTarget:
+def resolve_target(project: str | None, default_project: str = DEFAULT_PROJECT) -> PubSubTarget:
     """Pick the Pub/Sub to use, in this order:
 
     1. PUBSUB_EMULATOR_HOST set: that emulator; project from --project, else the project
@@ -148,15 +140,16 @@ def resolve_target(project: str | None, default_project: str = "allywatch-local"
     Otherwise raise NoPubSubError saying the three ways to fix it.
     """
     env_host = os.environ.get(EMULATOR_ENV)
-    recorded = read_local_emulator()
     if env_host:
         if project:
             return PubSubTarget(project, env_host, f"emulator at {env_host}, from {EMULATOR_ENV}")
+        recorded = read_local_emulator()
         if recorded and recorded.address == env_host:
             return PubSubTarget(recorded.project, env_host, f"emulator at {env_host}, from {EMULATOR_ENV}")
         return PubSubTarget(default_project, env_host, f"emulator at {env_host}, from {EMULATOR_ENV}")
     if project:
         return PubSubTarget(project, None, f"Google Cloud Pub/Sub, project {project}")
+    recorded = read_local_emulator()
     if recorded:
         return PubSubTarget(
             recorded.project, recorded.address, f"emulator at {recorded.address} started by `allywatch run`"
@@ -171,15 +164,5 @@ def resolve_target(project: str | None, default_project: str = "allywatch-local"
 @contextmanager
 def using_target(target: PubSubTarget) -> Iterator[PubSubTarget]:
     """Point Google's Pub/Sub clients at the target for the duration (emulator or not)."""
-    previous = os.environ.get(EMULATOR_ENV)
-    if target.emulator:
-        os.environ[EMULATOR_ENV] = target.emulator
-    else:
-        os.environ.pop(EMULATOR_ENV, None)
-    try:
+    with emulator_environment(target.emulator):
         yield target
-    finally:
-        if previous is None:
-            os.environ.pop(EMULATOR_ENV, None)
-        else:
-            os.environ[EMULATOR_ENV] = previous

@@ -165,17 +165,24 @@ class FeedPoller:
         self.stats: Counter[str] = Counter()
         self._rng = random.Random(seed)
 
-    def poll_due(self) -> int:
-        """Poll every feed that is due now; returns how many new items were sent."""
+    def poll_due(self, stop: threading.Event | None = None) -> int:
+        """Poll every feed that is due now; returns how many new items were sent.
+
+        Once `stop` is set, feeds not yet fetched are left due for the next run: a round
+        over many slow feeds must not outlast the monitor's shutdown."""
         now = self.clock()
         due = [s for s in self.states if s.next_due <= now]
         if not due:
             return 0
+
+        def fetch(state: FeedState) -> FetchResult | None:
+            if stop is not None and stop.is_set():
+                return None
+            return self.fetch(state.feed.url, etag=state.etag, last_modified=state.last_modified)
+
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(due)))) as pool:
-            results = list(
-                pool.map(lambda s: self.fetch(s.feed.url, etag=s.etag, last_modified=s.last_modified), due)
-            )
-        return sum(self._handle(state, result, now) for state, result in zip(due, results))
+            results = list(pool.map(fetch, due))
+        return sum(self._handle(state, result, now) for state, result in zip(due, results) if result is not None)
 
     def _handle(self, state: FeedState, result: FetchResult, now: float) -> int:
         self.stats["polls"] += 1
@@ -247,7 +254,7 @@ class FeedPoller:
         last_heartbeat = 0.0
         while not stop.is_set():
             try:
-                if self.poll_due() and state_path:
+                if self.poll_due(stop) and state_path:
                     self.save_state(state_path)
             except Exception:  # a bug in one poll must not end the monitor
                 log.exception("poll failed; continuing")

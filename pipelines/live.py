@@ -121,7 +121,17 @@ class LiveMonitor:
         self._console_future = self._subscriber.subscribe(self.settings.topology.console_subscription_path, show)
 
     def stop(self) -> dict[str, int]:
-        """Stop everything started, newest first; returns the pipeline's counters."""
+        """Stop everything started, newest first; returns the pipeline's counters.
+
+        The emulator and the other local resources are released even if stopping the
+        pipeline or the console fails."""
+        try:
+            return self._stop_services()
+        finally:
+            self._local.close()
+            self.emulator = None
+
+    def _stop_services(self) -> dict[str, int]:
         self._stop.set()
         if self._poll_thread is not None:
             self._poll_thread.join(timeout=30)
@@ -152,8 +162,6 @@ class LiveMonitor:
         if self.sink is not None:
             self.sink.close()
             self.sink = None
-        self._local.close()
-        self.emulator = None
         return totals
 
 

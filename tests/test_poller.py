@@ -111,6 +111,28 @@ def test_run_loop_sends_heartbeats_and_stops_when_asked():
     assert sink.heartbeats >= 2 and not thread.is_alive()
 
 
+def test_a_stop_during_a_round_leaves_unfetched_feeds_due_and_saves_state(tmp_path):
+    """A round over many slow feeds must not outlast shutdown, and what it sent is remembered."""
+    stop = threading.Event()
+    fetched = []
+
+    def slow_fetch(url, **_):
+        fetched.append(url)
+        stop.set()  # shutdown is asked for while the first feed is being fetched
+        from connectors.fetch import FetchResult
+
+        return FetchResult(url=url, status=200, body=(FIXTURES / "outlet_a_v1.xml").read_bytes())
+
+    sink = ListSink()
+    feeds = [Feed(f"f{i}", f"http://127.0.0.1:9/{i}") for i in range(6)]
+    state = tmp_path / "poller.json"
+    poller = FeedPoller(feeds, sink, interval=60, workers=1, fetch=slow_fetch, reporter=lambda m: None)
+    poller.run(stop, heartbeat_every=0.05, state_path=state)
+    assert len(fetched) == 1 and len(sink.items) == 1
+    assert sum(1 for s in poller.states if s.next_due <= poller.clock()) == 5  # still due next time
+    assert '"sent": ["' in state.read_text()
+
+
 def test_state_survives_a_restart_so_old_items_are_not_resent(tmp_path):
     state = tmp_path / "state" / "poller.json"
     clock = Clock()

@@ -94,19 +94,22 @@ def run(args: argparse.Namespace) -> int:
         return 0
     monitor = LiveMonitor(settings, say=say, on_alert=lambda line: print(line, flush=True))
     stopping = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # The handlers stay in place until everything has stopped: a second Ctrl-C during
+    # shutdown must not interrupt it and leave the emulator running.
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        monitor.start()
-        stopping.wait(args.duration)
-    except Exception as exc:
-        print(f"allywatch run: {exc}", file=sys.stderr)
-        monitor.stop()
-        return 1
+        try:
+            monitor.start()
+            stopping.wait(args.duration)
+        except Exception as exc:
+            print(f"allywatch run: {exc}", file=sys.stderr)
+            monitor.stop()
+            return 1
+        say("stopping ...")
+        totals = monitor.stop()
     finally:
-        signal.signal(signal.SIGINT, previous)
-    say("stopping ...")
-    totals = monitor.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     poller_stats = dict(monitor.poller.stats) if monitor.poller else {}
     say("poller: " + (", ".join(f"{k}={v}" for k, v in sorted(poller_stats.items())) or "no polls"))
     say("pipeline counters:\n" + format_counters(totals))

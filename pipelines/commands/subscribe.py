@@ -13,11 +13,11 @@ from typing import Callable
 
 from google.api_core import exceptions as gexc
 
-from connectors.filters import FilterSyntaxError
 from connectors.local_state import NoPubSubError, PubSubTarget, resolve_target, using_target
 from connectors.pubsub_setup import Topology
 from transforms.alert_attributes import MAX_OUTLET_THRESHOLD
-from transforms.alert_schema import ORGANISATIONS, event_types
+from connectors.subscriptions import MIN_DELIVERY_ATTEMPTS
+from transforms.alert_schema import ORGANISATIONS, alert_kinds, event_types
 
 SUBSCRIBE_EPILOG = f"""\
 Options of one kind are alternatives (any of them), different options must all hold:
@@ -47,18 +47,21 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_with_target(args: argparse.Namespace, body: Callable[[Topology, PubSubTarget], int]) -> int:
-    """Resolve where Pub/Sub is, run `body` there, and turn known failures into advice."""
-    try:
-        target = resolve_target(args.project)
-    except NoPubSubError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def run_with_target(
+    args: argparse.Namespace, body: Callable[[Topology, PubSubTarget], int], target: PubSubTarget | None = None
+) -> int:
+    """Resolve where Pub/Sub is (unless the caller did), run `body` there, and turn known failures into advice."""
+    if target is None:
+        try:
+            target = resolve_target(args.project)
+        except NoPubSubError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     topology = Topology(project=target.project, alerts_topic=args.alerts_topic)
     try:
         with using_target(target):
             return body(topology, target)
-    except (FilterSyntaxError, ValueError) as exc:
+    except ValueError as exc:  # FilterSyntaxError and SubscriptionError included
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except gexc.PermissionDenied as exc:
@@ -81,13 +84,13 @@ def run_with_target(args: argparse.Namespace, body: Callable[[Topology, PubSubTa
 
 def _subscribe(args: argparse.Namespace) -> int:
     from connectors.alert_schema_registry import ensure_alerts_topic_with_schema
-    from connectors.subscriptions import Clients, create_alert_subscription, spec_from_options
+    from connectors.subscriptions import Clients, create_alert_subscription, dead_letter_topic_name, spec_from_options
 
-    # Check everything the user typed before touching Pub/Sub.
+    # Check everything the user typed before touching Pub/Sub, even when there is none to touch.
     try:
-        production_hint = resolve_target(args.project)
-    except NoPubSubError:
-        production_hint = None
+        resolved: PubSubTarget | None = resolve_target(args.project)
+    except NoPubSubError as exc:
+        resolved, missing = None, exc
     try:
         spec = spec_from_options(
             args.name,
@@ -100,10 +103,13 @@ def _subscribe(args: argparse.Namespace) -> int:
             push_endpoint=args.push_endpoint,
             dead_letter=args.dead_letter,
             max_delivery_attempts=args.max_delivery_attempts,
-            production=production_hint is not None and not production_hint.is_emulator,
+            production=resolved is not None and not resolved.is_emulator,
         )
-    except (FilterSyntaxError, ValueError) as exc:
+    except ValueError as exc:  # FilterSyntaxError and SubscriptionError included
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if resolved is None:
+        print(f"error: {missing}", file=sys.stderr)
         return 2
 
     def body(topology: Topology, target: PubSubTarget) -> int:
@@ -119,13 +125,13 @@ def _subscribe(args: argparse.Namespace) -> int:
             print(
                 "note: for dead-lettering, grant the Pub/Sub service account "
                 "(service-PROJECT_NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com) roles/pubsub.publisher on "
-                f"{topology.alerts_topic}-dead-letter and roles/pubsub.subscriber on {spec.name}"
+                f"{dead_letter_topic_name(topology)} and roles/pubsub.subscriber on {spec.name}"
             )
         if target.is_emulator and spec.filter:
             print("note: the emulator does not apply filters; `allywatch tail` applies this one itself")
         return 0
 
-    return run_with_target(args, body)
+    return run_with_target(args, body, resolved)
 
 
 def _whole_number(text: str) -> int:
@@ -154,7 +160,7 @@ def register_subscribe(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"only events reported by at least N outlets (1-{MAX_OUTLET_THRESHOLD})",
     )
-    select.add_argument("--kind", choices=("new", "update"), help="only first alerts (new) or only updates")
+    select.add_argument("--kind", choices=alert_kinds(), help="only first alerts (new) or only updates")
     select.add_argument("--filter", metavar="EXPR", help="a Pub/Sub filter expression instead of the options above")
     delivery = parser.add_argument_group("delivery")
     delivery.add_argument("--push-endpoint", metavar="URL", help="push each alert to this URL (see deploy/webhook_receiver.py)")
@@ -164,7 +170,7 @@ def register_subscribe(subparsers: argparse._SubParsersAction) -> None:
         help="after --max-delivery-attempts failed deliveries, move the alert to <alerts-topic>-dead-letter",
     )
     delivery.add_argument(
-        "--max-delivery-attempts", type=_whole_number, default=5, metavar="N", help="5-100 (default: %(default)s)"
+        "--max-delivery-attempts", type=_whole_number, default=MIN_DELIVERY_ATTEMPTS, metavar="N", help="5-100 (default: %(default)s)"
     )
     add_target_arguments(parser)
     parser.set_defaults(func=_subscribe)
