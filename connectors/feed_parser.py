@@ -9,9 +9,7 @@ a `ParsedFeed` with an `error` and whatever entries could be salvaged, never an 
 from __future__ import annotations
 
 import calendar
-import html
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -19,17 +17,12 @@ from typing import Any, Mapping
 import feedparser
 
 from transforms.model import FeedItem
+from transforms.text import html_to_text
 
 # A feed bigger than this is not a news feed; refuse it instead of parsing it.
 MAX_FEED_BYTES = 10 * 1024 * 1024
 MAX_TITLE_CHARS = 1_000
 MAX_SUMMARY_CHARS = 5_000
-
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_SPACE = re.compile(r"\s+")
-_BLOCK_TAGS = re.compile(r"</?(p|br|div|li|ul|ol|h[1-6]|tr|td|blockquote)\b[^>]{0,2000}>", re.I)
-_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
-
 
 @dataclass
 class ParsedFeed:
@@ -39,24 +32,11 @@ class ParsedFeed:
     error: str | None = None
     # Set when the body was broken (e.g. truncated XML) but entries could still be read.
     warning: str | None = None
-    entries_seen: int = 0
     entries_skipped: int = 0
-    feed_title: str = ""
 
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def html_to_text(value: str) -> str:
-    """Plain text from a feed's HTML fragment, for NLP and for one-line display."""
-    if not value:
-        return ""
-    text = _SCRIPTS.sub(" ", value)
-    text = _BLOCK_TAGS.sub(" ", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    return _SPACE.sub(" ", text).strip()
 
 
 def _iso_from_struct(parsed: Any) -> str | None:
@@ -113,10 +93,9 @@ def parse_feed(
     except Exception as exc:  # feedparser is defensive, but a parser bug must not stop a run
         return ParsedFeed(error=f"parser failure: {type(exc).__name__}: {exc}")
 
-    result = ParsedFeed(feed_title=html_to_text(parsed.feed.get("title", "")))
+    result = ParsedFeed()
     feed_language = parsed.feed.get("language")
     for entry in parsed.entries:
-        result.entries_seen += 1
         title = html_to_text(entry.get("title", ""))[:MAX_TITLE_CHARS]
         if not title:
             result.entries_skipped += 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from functools import lru_cache
 from typing import Iterable, Iterator
 
@@ -17,21 +15,13 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 from transforms.extraction import components  # noqa: F401  (registers the factories)
 from transforms.extraction.language import detect_language
 from transforms.model import CooperationEvent
+from transforms.text import html_to_text
 
-_TAGS = re.compile(r"<[^>]{0,400}>")
-_SPACES = re.compile(r"\s+")
 MAX_SUMMARY_CHARS = 1200
 
-
-def clean(text: str | None) -> str:
-    """Feed text as a reader sees it: tags dropped, entities decoded, one line."""
-    if not text:
-        return ""
-    if "<" in text:
-        text = _TAGS.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
-    return _SPACES.sub(" ", text).strip()
+# Feed items arrive as plain text already; `extract` and the evaluation read raw files,
+# so the extractor cleans again with the same function (a second pass keeps plain text intact).
+clean = html_to_text
 
 
 def item_text(title: str | None, summary: str | None) -> str:
