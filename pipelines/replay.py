@@ -13,15 +13,16 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import apache_beam as beam
-from transforms.counters import stage_counter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from connectors.feed_parser import parse_feed
 from pipelines.stages import DetectAndCluster, StageOptions
+from transforms.counters import stage_counter
 from transforms.model import FeedItem, parse_time
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,11 @@ def load_manifest(path: str | Path) -> list[Snapshot]:
             Snapshot(
                 outlet=str(entry["outlet"]),
                 url=str(entry.get("url") or ""),
-                fetched_at=fetched.isoformat(timespec="seconds"),
+                fetched_at=fetched.astimezone(timezone.utc).isoformat(timespec="seconds"),
                 path=str(file_path),
             )
         )
-    snapshots.sort(key=lambda s: parse_time(s.fetched_at))
+    snapshots.sort(key=lambda s: s.fetched_at)  # all UTC, one format: text order is time order
     return snapshots
 
 
@@ -123,17 +124,18 @@ class ReadSnapshots(beam.PTransform):
     def expand(self, snapshots):
         unique_items = stage_counter("replay", "items_unique")
 
-        def first_sighting(keyed):
+        def stamp(keyed):
             unique_items.inc()
-            return earliest_sighting(keyed[1])
+            item = keyed[1]
+            return beam.window.TimestampedValue(item, item.event_time)
 
         return (
             snapshots
             | "ParseSnapshots" >> beam.ParDo(_ParseSnapshot())
             | "KeyByItem" >> beam.Map(lambda item: (item.item_id, item)).with_output_types(tuple[str, Any])
-            | "GroupSightings" >> beam.GroupByKey()
-            | "FirstSighting" >> beam.Map(first_sighting)
-            | "StampEventTime" >> beam.Map(lambda item: beam.window.TimestampedValue(item, item.event_time))
+            # a combine, not a group: sightings reduce to the earliest before the shuffle
+            | "FirstSighting" >> beam.CombinePerKey(earliest_sighting)
+            | "StampEventTime" >> beam.Map(stamp)
         )
 
 
@@ -151,7 +153,10 @@ class WriteAlertsJsonl(beam.PTransform):
     def expand(self, alerts):
         out_path = self.out_path
 
+        written = stage_counter("replay", "alerts_written")
+
         def write(all_alerts: list[dict[str, Any]]) -> int:
+            written.inc(len(all_alerts))
             tmp = f"{out_path}.tmp-{os.getpid()}"
             with open(tmp, "w", encoding="utf-8") as handle:
                 for alert in sorted(all_alerts, key=alert_sort_key):
@@ -173,11 +178,10 @@ def build_replay(pipeline: beam.Pipeline, snapshots: list[Snapshot], out_path: s
     )
 
 
-def run_replay(manifest: str | Path, out_path: str | Path, options: StageOptions | None = None):
-    """Run a replay to completion on the local batch runner; returns the Beam result."""
-    snapshots = load_manifest(manifest)
+def run_replay(snapshots: list[Snapshot], out_path: str | Path, options: StageOptions | None = None):
+    """Run a replay of loaded snapshots to completion on the local batch runner; returns
+    the Beam result. The folder of `out_path` must exist."""
     out_path = str(Path(out_path).resolve())
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     pipeline = beam.Pipeline(runner="FnApiRunner", options=PipelineOptions(flags=[]))
     build_replay(pipeline, snapshots, out_path, options or StageOptions())
     result = pipeline.run()

@@ -81,3 +81,15 @@ def test_replay_cli_refuses_an_unwritable_output_before_working(tmp_path, capsys
     out.mkdir()
     assert main(["replay", str(MANIFEST), "--out", str(out)]) == 2
     assert "choose another --out" in capsys.readouterr().err
+
+
+def test_snapshot_times_are_normalised_to_utc(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        '[{"outlet": "a", "file": "a.xml", "fetched_at": "2020-06-01T12:00:00+02:00"},'
+        ' {"outlet": "b", "file": "b.xml", "fetched_at": "2020-06-01T10:30:00Z"}]'
+    )
+    assert [(s.outlet, s.fetched_at) for s in load_manifest(path)] == [
+        ("a", "2020-06-01T10:00:00+00:00"),
+        ("b", "2020-06-01T10:30:00+00:00"),
+    ]

@@ -47,10 +47,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"replaying {len(snapshots):,} snapshots from {args.manifest} ...", file=sys.stderr)
     started = time.monotonic()
-    result = run_replay(args.manifest, args.out, StageOptions(spacy_model=args.spacy_model))
+    result = run_replay(snapshots, args.out, StageOptions(spacy_model=args.spacy_model))
     totals = counter_totals(result)
     elapsed = time.monotonic() - started
-    alerts = sum(1 for _ in open(args.out, encoding="utf-8"))
     errors = totals.get("replay/snapshots_unreadable", 0) + totals.get("replay/snapshots_not_a_feed", 0)
     print(
         f"replay finished in {elapsed:.1f}s\n"
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         f"  items     {totals.get('replay/items_unique', 0):,} distinct "
         f"({totals.get('replay/item_sightings', 0):,} sightings)\n"
         f"  events    {totals.get('extraction/events_extracted', 0):,}\n"
-        f"  alerts    {alerts:,} written to {args.out}\n"
+        f"  alerts    {totals.get('replay/alerts_written', 0):,} written to {args.out}\n"
         f"  errors    {errors + totals.get('extraction/items_failed', 0):,}\n"
         f"all counters:\n{format_counters(totals)}"
     )
