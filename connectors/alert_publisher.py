@@ -2,8 +2,8 @@
 
 Every alert is checked against the alert JSON Schema before it leaves the process, and
 the topic's Pub/Sub schema checks it again on the server. Either refusal is counted, never
-raised, so one malformed alert cannot stop the monitor; the counts and the last reasons
-are there for the run summary.
+raised, so one malformed alert cannot stop the monitor; the pipeline's sink counts the
+refusals by reason for the run summary, and each is logged here with its cause.
 
 Alerts of one event share the ordering key `event_id`, so a subscriber with message
 ordering sees an event's `new` alert before its `update`s.
@@ -39,8 +39,9 @@ class PublishStats:
     last_errors: list[str] = field(default_factory=list)
 
     @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
+    def last_reason(self) -> str:
+        """Why the latest refused alert was refused (one of the REJECTED_*/PUBLISH_FAILED reasons)."""
+        return self.last_errors[-1].split(":", 1)[0] if self.last_errors else ""
 
     def record_rejection(self, reason: str, detail: str, keep: int = 20) -> None:
         self.rejected[reason] += 1
@@ -71,14 +72,6 @@ class AlertPublisher:
         self._client = client or pubsub_v1.PublisherClient(
             publisher_options=pubsub_v1.types.PublisherOptions(enable_message_ordering=True)
         )
-
-    @property
-    def published(self) -> int:
-        return self.stats.published
-
-    @property
-    def rejected(self) -> int:
-        return self.stats.rejected_total
 
     def publish(self, alert: Mapping[str, Any]) -> bool:
         """Validate and publish one alert, waiting for Pub/Sub's answer; True when accepted."""

@@ -48,7 +48,7 @@ def test_valid_alert_is_published_with_attributes_and_ordering_key(alerts_topic)
     alert = example_alert()
     with AlertPublisher(topology.alerts_topic_path) as publisher:
         assert publisher.publish(alert) is True
-        assert (publisher.published, publisher.rejected) == (1, 0)
+        assert (publisher.stats.published, sum(publisher.stats.rejected.values())) == (1, 0)
     [message] = pull_all(subscriber, subscription, 1)
     assert json.loads(message.data) == alert
     ours = {k: v for k, v in message.attributes.items() if not k.startswith("googclient_")}
@@ -94,3 +94,24 @@ def test_alerts_of_one_event_arrive_in_publish_order(alerts_topic):
         assert all(publisher.publish(alert) for alert in alerts)
     received = pull_all(subscriber, subscription, len(alerts))
     assert [json.loads(m.data)["revision"] for m in received] == list(range(6))
+
+
+def test_the_pipeline_sink_counts_refusals_by_reason_and_passes_accepted_alerts_on(alerts_topic):
+    from connectors.alert_sink import _PublishAlertFn
+    from transforms.counters import local_totals, totals_since
+
+    topology, subscriber, subscription = alerts_topic
+    fn = _PublishAlertFn(topology.alerts_topic_path)
+    fn.setup()
+    before = local_totals()
+    try:
+        assert list(fn.process(example_alert(kind="revised"))) == []
+        accepted = example_alert(alert_id="sink-ok")
+        assert list(fn.process(accepted)) == [accepted]
+    finally:
+        fn.teardown()
+    counted = totals_since(before)
+    assert counted["alerts/alerts_rejected"] == 1
+    assert counted[f"alerts/alerts_{REJECTED_LOCALLY}"] == 1
+    assert counted["alerts/alerts_published"] == 1
+    assert [json.loads(m.data)["alert_id"] for m in pull_all(subscriber, subscription, 1)] == ["sink-ok"]
