@@ -21,7 +21,7 @@ from google.cloud import pubsub_v1
 from google.protobuf import field_mask_pb2
 from google.pubsub_v1.types import Encoding, Schema, SchemaSettings
 
-from connectors.pubsub_setup import Topology
+from connectors.pubsub_setup import Topology, close_admin_client
 from transforms.alert_schema import PUBSUB_SCHEMA_ID, avro_definition
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,6 @@ def ensure_alerts_topic_with_schema(topology: Topology) -> list[str]:
             )
             changes.append(f"updated topic {topic}: now checks messages against schema {PUBSUB_SCHEMA_ID} (JSON encoding)")
     finally:
-        schema_client.transport.close()
-        publisher.transport.close() if hasattr(publisher, "transport") else None
+        close_admin_client(schema_client)
+        close_admin_client(publisher)
     return changes

@@ -85,6 +85,13 @@ def ensure_subscription(
     return True
 
 
+def close_admin_client(client: pubsub_v1.PublisherClient | pubsub_v1.SchemaServiceClient) -> None:
+    """Close a client used only for admin calls (topics, schemas): its channel, not a batch."""
+    transport = getattr(client, "transport", None)
+    if transport is not None:
+        transport.close()
+
+
 def ensure_topology(topology: Topology, *, console: bool = True) -> list[str]:
     """Create every resource the monitor needs; returns the paths created now (empty if all existed)."""
     publisher = pubsub_v1.PublisherClient()
@@ -102,5 +109,5 @@ def ensure_topology(topology: Topology, *, console: bool = True) -> list[str]:
             created.append(topology.console_subscription_path)
     finally:
         subscriber.close()
-        publisher.transport.close() if hasattr(publisher, "transport") else None
+        close_admin_client(publisher)
     return created

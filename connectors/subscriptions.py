@@ -17,7 +17,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Iterable, Sequence
+from typing import AbstractSet, Iterable, Sequence
 from urllib.parse import urlparse
 
 from google.api_core import exceptions as gexc
@@ -25,7 +25,7 @@ from google.cloud import pubsub_v1
 from google.protobuf import duration_pb2, field_mask_pb2
 
 from connectors.filters import build_filter, parse_filter
-from connectors.pubsub_setup import Topology, ensure_subscription, ensure_topic
+from connectors.pubsub_setup import Topology, close_admin_client, ensure_subscription, ensure_topic
 from transforms.alert_attributes import MAX_OUTLET_THRESHOLD
 from transforms.alert_schema import ORGANISATIONS, alert_kinds, country_codes, event_types
 
@@ -62,38 +62,32 @@ def _suggest(code: str, valid: Iterable[str]) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
-def check_partners(codes: Sequence[str]) -> list[str]:
-    """Upper-cased, de-duplicated partner codes: ISO 3166-1 alpha-3 or an organisation."""
-    valid = country_codes() | set(ORGANISATIONS)
+def _known_codes(codes: Sequence[str], valid: AbstractSet[str], what: str, advice: str) -> list[str]:
+    """Upper-cased, de-duplicated codes, each one of `valid`; an unknown one is refused with advice."""
     out: list[str] = []
     for raw in codes:
         code = raw.strip().upper()
         if code not in valid:
-            raise SubscriptionError(
-                f"unknown partner code {raw!r}{_suggest(code, valid)}: use an ISO 3166-1 alpha-3 country "
-                f"code (JPN, USA, GBR, SAU, ...) or one of {', '.join(ORGANISATIONS)}"
-            )
+            raise SubscriptionError(f"unknown {what} code {raw!r}{_suggest(code, valid)}: use {advice}")
         if code not in out:
             out.append(code)
     return out
+
+
+def check_partners(codes: Sequence[str]) -> list[str]:
+    """Partner codes: ISO 3166-1 alpha-3 or an organisation."""
+    return _known_codes(
+        codes, country_codes() | set(ORGANISATIONS), "partner",
+        f"an ISO 3166-1 alpha-3 country code (JPN, USA, GBR, SAU, ...) or one of {', '.join(ORGANISATIONS)}",
+    )
 
 
 def check_concerns(codes: Sequence[str]) -> list[str]:
-    """Upper-cased, de-duplicated concern codes: ISO 3166-1 alpha-3 countries only."""
-    valid = country_codes()
-    out: list[str] = []
+    """Concern codes: ISO 3166-1 alpha-3 countries only."""
     for raw in codes:
-        code = raw.strip().upper()
-        if code in ORGANISATIONS:
+        if raw.strip().upper() in ORGANISATIONS:
             raise SubscriptionError(f"concern {raw!r} is an organisation; concerns are countries (CHN, PRK, RUS, ...)")
-        if code not in valid:
-            raise SubscriptionError(
-                f"unknown concern code {raw!r}{_suggest(code, valid)}: use an ISO 3166-1 alpha-3 country "
-                "code such as CHN, PRK, RUS, IRN"
-            )
-        if code not in out:
-            out.append(code)
-    return out
+    return _known_codes(codes, country_codes(), "concern", "an ISO 3166-1 alpha-3 country code such as CHN, PRK, RUS, IRN")
 
 
 def check_types(types: Sequence[str]) -> list[str]:
@@ -253,9 +247,7 @@ class Clients:
 
     def close(self) -> None:
         self.subscriber.close()
-        transport = getattr(self.publisher, "transport", None)
-        if transport is not None:
-            transport.close()
+        close_admin_client(self.publisher)
 
     def __enter__(self) -> "Clients":
         return self
