@@ -19,16 +19,16 @@ from connectors.alert_schema_registry import ensure_alerts_topic_with_schema
 from connectors.emulator import EMULATOR_ENV, PubSubEmulator, emulator_environment
 from connectors.local_state import clear_local_emulator, write_local_emulator
 from connectors.feed_list import Feed
-from connectors.poller import FeedPoller, PubSubItemSink
+from connectors.poller import FeedPoller, PollPolicy, PubSubItemSink
 from connectors.pubsub_setup import Topology, ensure_topology
 from pipelines.commands.tail import format_alert
-from pipelines.monitor import MonitorConfig, start_monitor, streaming_options
+from pipelines.monitor import LOCAL_STREAMING_RUNNER, MonitorConfig, start_monitor, streaming_options
 from pipelines.stages import StageOptions
 from transforms.counters import local_totals, totals_since
 
 log = logging.getLogger(__name__)
 
-LOCAL_RUNNERS = ("BundleBasedDirectRunner", "DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
+LOCAL_RUNNERS = (LOCAL_STREAMING_RUNNER, "DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
 
 Printer = Callable[[str], None]
 
@@ -38,11 +38,11 @@ class LiveSettings:
     feeds: list[Feed]
     topology: Topology = field(default_factory=Topology)
     use_emulator: bool = True
-    poll_interval: float = 300.0
-    max_backoff: float = 3600.0
+    poll_interval: float = PollPolicy.interval
+    max_backoff: float = PollPolicy.max_backoff
     heartbeat_every: float = 5.0
     stages: StageOptions = field(default_factory=StageOptions)
-    runner: str = "BundleBasedDirectRunner"
+    runner: str = LOCAL_STREAMING_RUNNER
     beam_flags: list[str] = field(default_factory=list)
     console: bool = True
     # Where the poller remembers what it sent (None: remember nothing across runs).
@@ -170,7 +170,6 @@ def submit_cloud_jobs(settings: LiveSettings, *, say: Printer = print) -> list[s
 
     Returns the job ids. Nothing runs locally: polling is the `pipelines.polling` job.
     """
-    from connectors.poller import PollPolicy
     from pipelines.polling import build_polling
 
     import apache_beam as beam

@@ -39,7 +39,8 @@ class _PollFeedFn(beam.DoFn):
         self.fetch = fetch
         self.counters = {
             name: stage_counter("polling", name)
-            for name in ("polls", "not_due", "not_modified", "fetch_errors", "parse_errors", "fetched", "salvaged", "items_new")
+            for name in ("polls", "not_due", "not_modified", "fetch_errors", "parse_errors", "fetched", "salvaged",
+                         "items_new", "entries_skipped")
         }
         self._rng = random.Random()
 
@@ -56,6 +57,7 @@ class _PollFeedFn(beam.DoFn):
         result = self.fetch(feed.url, etag=state.etag, last_modified=state.last_modified)
         step = read_poll(state, result, now=now, policy=self.policy, rng=self._rng)
         self.counters[step.outcome].inc()
+        self.counters["entries_skipped"].inc(step.entries_skipped)
         report = step.report
         if step.outcome in DELIVERABLE:
             # Beam commits this state together with the output, so nothing is marked sent

@@ -8,7 +8,9 @@ import signal
 import sys
 import threading
 
+from connectors.poller import PollPolicy
 from connectors.pubsub_setup import DEFAULT_PROJECT, Topology
+from pipelines.monitor import LOCAL_STREAMING_RUNNER
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,16 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--project", help="Google Cloud project for real Pub/Sub (default: local emulator)")
     parser.add_argument("--items-topic", default=Topology.items_topic, help="topic for raw items (default: %(default)s)")
     parser.add_argument("--alerts-topic", default=Topology.alerts_topic, help="topic for alerts (default: %(default)s)")
-    parser.add_argument("--poll-interval", type=float, default=300.0, metavar="SECONDS",
+    parser.add_argument("--poll-interval", type=float, default=PollPolicy.interval, metavar="SECONDS",
                         help="seconds between polls of one feed (default: %(default)s)")
-    parser.add_argument("--max-backoff", type=float, default=3600.0, metavar="SECONDS",
+    parser.add_argument("--max-backoff", type=float, default=PollPolicy.max_backoff, metavar="SECONDS",
                         help="longest wait before retrying a failing feed (default: %(default)s)")
     parser.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                         help="stop after this long (default: run until Ctrl-C)")
     parser.add_argument("--update-debounce", type=float, default=None, metavar="SECONDS",
                         help="how long an update waits to gather more outlets (default: 900)")
     parser.add_argument("--spacy-model", default=None, help="optional installed spaCy pipeline to add to extraction")
-    parser.add_argument("--runner", default="BundleBasedDirectRunner",
+    parser.add_argument("--runner", default=LOCAL_STREAMING_RUNNER,
                         help="Beam runner (default: %(default)s). DataflowRunner submits the monitor and a "
                              "polling job to Dataflow and returns; see deploy/dataflow.md")
     parser.add_argument("--state", metavar="FILE", default=None,
